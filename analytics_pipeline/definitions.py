@@ -1,0 +1,36 @@
+"""The Dagster code location: every asset, check, schedule and resource.
+
+``dagster dev`` (via pyproject's ``[tool.dagster]``) and the CLI both load it; settings
+are read when the definitions are built, not at import.
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from analytics_pipeline.assets.checks import contract_checks
+from analytics_pipeline.assets.ingest import ingest_source
+from analytics_pipeline.assets.revenue import targets_input
+from analytics_pipeline.assets.serving import snapshot_asset
+from analytics_pipeline.assets.sql_models import SQL_MODEL_ASSETS
+from analytics_pipeline.resources import resources_for
+from analytics_pipeline.schedules.daily import DAILY_REFRESH_JOB, daily_refresh_schedule
+from analytics_pipeline.settings import Settings
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """All definitions, with resources for ``settings.environment``."""
+    tables = [ingest_source, targets_input, *SQL_MODEL_ASSETS]
+    upstream = [key for asset in tables for key in asset.keys]
+    return dg.Definitions(
+        assets=[*tables, snapshot_asset(upstream)],
+        asset_checks=contract_checks(settings),
+        jobs=[DAILY_REFRESH_JOB],
+        schedules=[daily_refresh_schedule(settings.store_timezone)],
+        resources=resources_for(settings),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(Settings.from_env())

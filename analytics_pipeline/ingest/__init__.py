@@ -1,0 +1,1 @@
+"""Loading sources into the warehouse's raw (``ingest``) tables."""

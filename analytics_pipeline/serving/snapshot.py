@@ -1,0 +1,164 @@
+"""Published snapshots: what the API reads while the warehouse may be mid-run.
+
+DuckDB lets one process write a file and no one else open it meanwhile. So a finished
+run copies the served tables into a new snapshot file and then atomically points
+``CURRENT`` at it; API processes open snapshots read-only (any number of readers may share
+a file no one writes) and switch when ``CURRENT`` changes.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from analytics_pipeline.warehouse import DuckDBWarehouse
+
+NOT_SERVED = ("ingest", "staging", "information_schema", "pg_catalog")
+KEEP_SNAPSHOTS = 3
+POINTER = "CURRENT"
+
+
+def publish_snapshot(
+    wh: DuckDBWarehouse, serving_dir: Path, as_of: datetime, live_watermark: int
+) -> Path:
+    """Copy every served table into a new snapshot file and make it current."""
+    serving_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = serving_dir / f"snapshot-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
+    tables = wh.fetch_all(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' "
+        f"AND table_schema NOT IN {NOT_SERVED!r} ORDER BY 1, 2"
+    )
+    quoted = str(target).replace("'", "''")
+    wh.execute(f"ATTACH '{quoted}' AS snap")
+    try:
+        for schema in sorted({str(s) for s, _ in tables}):
+            wh.execute(f"CREATE SCHEMA snap.{schema}")
+        for schema, table in ((str(s), str(t)) for s, t in tables):
+            wh.execute(f"CREATE TABLE snap.{schema}.{table} AS SELECT * FROM {schema}.{table}")
+        wh.execute(
+            "CREATE TABLE snap.main.manifest AS SELECT CAST($as_of AS TIMESTAMPTZ) AS as_of, "
+            "CAST($watermark AS BIGINT) AS live_watermark, now() AS published_at",
+            {"as_of": as_of, "watermark": live_watermark},
+        )
+    finally:
+        wh.execute("DETACH snap")
+    _point_at(serving_dir, target)
+    _prune(serving_dir, keep=target)
+    return target
+
+
+def current_snapshot(serving_dir: Path) -> Path | None:
+    """The snapshot ``CURRENT`` names, or ``None`` before the first publication."""
+    pointer = serving_dir / POINTER
+    if not pointer.exists():
+        return None
+    return serving_dir / pointer.read_text().strip()
+
+
+def _point_at(serving_dir: Path, target: Path) -> None:
+    temporary = serving_dir / f".{POINTER}.{os.getpid()}"
+    temporary.write_text(target.name)
+    os.replace(temporary, serving_dir / POINTER)  # atomic: readers see old or new, never half
+
+
+def _prune(serving_dir: Path, keep: Path) -> None:
+    # Readers may still hold an older snapshot open; unlinking is safe on POSIX, and the
+    # few newest are kept so a slow reader that just switched finds its file.
+    snapshots = sorted(serving_dir.glob("snapshot-*.duckdb"), key=lambda p: p.stat().st_mtime)
+    for old in snapshots[:-KEEP_SNAPSHOTS]:
+        if old != keep:
+            old.unlink(missing_ok=True)
+
+
+class SnapshotReader:
+    """Read-only access to the current snapshot, reopening when a new one is published."""
+
+    def __init__(self, serving_dir: Path, timezone: str, check_every: float = 1.0) -> None:
+        self.serving_dir = serving_dir
+        self.timezone = timezone
+        self._check_every = check_every
+        self._lock = threading.Lock()
+        self._path: Path | None = None
+        self._conn: duckdb.DuckDBPyConnection | None = None
+        self._retired: list[duckdb.DuckDBPyConnection] = []
+        self._checked_at = 0.0
+
+    def refresh(self) -> None:
+        """Switch to a newly published snapshot (checked at most every ``check_every`` s)."""
+        now = time.monotonic()
+        if self._conn is not None and now - self._checked_at < self._check_every:
+            return
+        with self._lock:
+            self._checked_at = now
+            self._maybe_switch()
+
+    def fetch(self, sql: str, params: dict[str, object] | None = None) -> list[tuple[object, ...]]:
+        """Run a read on the newest snapshot."""
+        cursor = self.cursor()
+        try:
+            return cursor.execute(sql, params or {}).fetchall()
+        finally:
+            cursor.close()
+
+    def has_table(self, domain: str, table: str) -> bool:
+        rows = self.fetch(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = $d AND table_name = $t",
+            {"d": domain, "t": table},
+        )
+        return bool(rows)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the newest snapshot (one per thread/request: cursors are cheap)."""
+        self.refresh()
+        with self._lock:
+            if self._conn is None:
+                raise SnapshotMissingError(
+                    f"no published snapshot in {self.serving_dir}: run "
+                    "`analytics-pipeline materialize` first"
+                )
+            return self._conn.cursor()
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    def _maybe_switch(self) -> None:
+        latest = current_snapshot(self.serving_dir)
+        if latest is None or latest == self._path:
+            return
+        conn = duckdb.connect(str(latest), read_only=True)
+        conn.execute("SET TimeZone = $tz", {"tz": self.timezone})
+        if self._conn is not None:
+            self._retired.append(self._conn)
+        self._conn, self._path = conn, latest
+        # Requests may still be reading through the connection just retired, so it stays
+        # open until the next switch; older ones close now, or later if a query still runs.
+        keep = self._retired[-1:]
+        self._retired = [old for old in self._retired[:-1] if not _closed(old)] + keep
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in [*self._retired, *([self._conn] if self._conn else [])]:
+                _closed(conn)
+            self._conn, self._retired = None, []
+
+
+def _closed(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Close ``conn`` unless a query still runs on it (DuckDB refuses then; try again later)."""
+    try:
+        conn.close()
+    except duckdb.ResourceInUseException:
+        return False
+    return True
+
+
+class SnapshotMissingError(RuntimeError):
+    """Nothing has been published yet."""
