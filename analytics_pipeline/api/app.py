@@ -14,7 +14,15 @@ from analytics_pipeline.api.auth import ApiKeys
 from analytics_pipeline.api.cache import make_cache
 from analytics_pipeline.api.live_feed import LiveFeed
 from analytics_pipeline.api.metrics import ApiMetrics, MetricsMiddleware
-from analytics_pipeline.api.routers import health, live, orders, revenue
+from analytics_pipeline.api.routers import (
+    health,
+    inventory,
+    live,
+    orders,
+    page,
+    revenue,
+    revenue_history,
+)
 from analytics_pipeline.api.state import ServiceState
 from analytics_pipeline.clock import AsOfError
 from analytics_pipeline.serving.live_orders import LiveOrderStore
@@ -62,8 +70,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.api_keys = state.api_keys
     app.state.live_feed = feed
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for router in (health.router, orders.router, revenue.router, live.router):
+    for router in (health.router, orders.router, revenue.router, revenue_history.router,
+                   inventory.router, live.router, page.router):
         app.include_router(router)
+    app.mount("/static", page.static_files(), name="static")
     app.add_exception_handler(AsOfError, _bad_as_of)
     app.add_exception_handler(SnapshotMissingError, _nothing_published)
     return app

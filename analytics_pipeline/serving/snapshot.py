@@ -20,6 +20,9 @@ import duckdb
 from analytics_pipeline.warehouse import DuckDBWarehouse
 
 NOT_SERVED = ("ingest", "staging", "information_schema", "pg_catalog")
+# Raw tables stay out (size, PII), except the product catalogue: the API names products
+# for any as_of, not only those the batch's models happen to carry.
+SERVED_RAW = ("products",)
 KEEP_SNAPSHOTS = 3
 POINTER = "CURRENT"
 
@@ -31,10 +34,12 @@ def publish_snapshot(
     serving_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     target = serving_dir / f"snapshot-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
+    raw = ", ".join(f"'{name}'" for name in SERVED_RAW)
     tables = wh.fetch_all(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' "
-        f"AND table_schema NOT IN {NOT_SERVED!r} ORDER BY 1, 2"
+        f"AND (table_schema NOT IN {NOT_SERVED!r}"
+        f" OR (table_schema = 'ingest' AND table_name IN ({raw}))) ORDER BY 1, 2"
     )
     quoted = str(target).replace("'", "''")
     wh.execute(f"ATTACH '{quoted}' AS snap")

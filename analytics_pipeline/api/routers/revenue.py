@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from analytics_pipeline.api.auth import require
 from analytics_pipeline.api.live_sales import live_totals
-from analytics_pipeline.api.state import ServiceState, cached_json, service
+from analytics_pipeline.api.panels import (
+    AsOf,
+    Snapshot,
+    State,
+    count,
+    money,
+    money_or_none,
+    open_snapshot,
+    share_percent,
+)
+from analytics_pipeline.api.state import ServiceState, cached_json
 
 router = APIRouter(prefix="/api/revenue", tags=["revenue"], dependencies=[Depends(require("read"))])
-State = Annotated[ServiceState, Depends(service)]
-AsOf = Annotated[str | None, Query(description="analysis time, ISO date or timestamp; default now")]
+# The newest cohorts are the ones a dashboard compares; older ones only lengthen the answer.
+COHORTS = 12
 
 
 class DayFigures(BaseModel):
@@ -125,3 +134,96 @@ def _pct(part: Decimal | None, whole: Decimal | None) -> float | None:
     if part is None or not whole:
         return None
     return round(float(part / whole) * 100, 2)
+
+
+class LtvBucket(BaseModel):
+    label: str
+    lower: Decimal | None = Field(description="values >= this, `currency`; null: unbounded")
+    upper: Decimal | None = Field(description="values < this, `currency`; null: unbounded")
+    customers: int
+    revenue_share_pct: float | None = Field(
+        description="the bucket's share of all customers' revenue, percent")
+
+
+class CohortPoint(BaseModel):
+    cohort_month: date = Field(description="store-local month of the first purchase")
+    months_since_first: int = Field(description="0 = the first-purchase month")
+    customers: int = Field(description="customers in the cohort")
+    active_customers: int = Field(description="of them, customers who bought that month")
+    cumulative_revenue_per_customer: Decimal = Field(
+        description="the cohort's net revenue up to that month / its customers, `currency`")
+
+
+class CustomerLtv(BaseModel):
+    as_of: datetime
+    data_as_of: datetime = Field(description="as_of of the batch run the figures are from")
+    currency: str
+    customers: int = Field(description="identified customers with a completed order line")
+    average_ltv: Decimal | None = Field(
+        description="mean historic value (net revenue to date), `currency`")
+    median_ltv: Decimal | None = Field(description="median historic value, `currency`")
+    predicted_available: bool = Field(
+        description="true once the snapshot has predictions (segments.customer_clv)")
+    average_predicted_clv: Decimal | None = Field(
+        description="mean of segments.customer_clv.predicted_clv, `currency`")
+    distribution: list[LtvBucket] = Field(description="fixed money bands, lowest first")
+    cohorts: list[CohortPoint] = Field(
+        description=f"the last {COHORTS} cohorts, oldest first, each month since the first")
+
+
+@router.get("/customers/ltv", response_model=CustomerLtv)
+async def customers_ltv(request: Request, state: State, as_of: AsOf = None) -> Response:
+    """Customers' historic value: average, median, distribution and the last 12 cohorts'
+    curves. Computed by the batch run for its as_of; an earlier as_of day is a 422."""
+    moment = state.as_of(as_of)
+    return await cached_json(
+        state, request, lambda: customer_ltv(state, moment).model_dump_json().encode()
+    )
+
+
+def customer_ltv(state: ServiceState, moment: datetime) -> CustomerLtv:
+    """The figures behind ``/customers/ltv`` (blocking: run in a thread)."""
+    with open_snapshot(state) as snap:
+        snap.require("revenue.customer_ltv", "revenue.ltv_distribution", "revenue.ltv_cohorts")
+        data_as_of = snap.batch_as_of(moment)
+        customers, total, median = snap.fetch(
+            "SELECT COUNT(*), SUM(revenue), MEDIAN(revenue) FROM revenue.customer_ltv")[0]
+        buckets = snap.fetch(
+            """SELECT bucket, ltv_from, ltv_to, customers, revenue_share
+               FROM revenue.ltv_distribution ORDER BY bucket_order""")
+        cohorts = snap.fetch(
+            """SELECT cohort_month, months_since_first_purchase, cohort_customers,
+                      active_customers, cumulative_revenue_per_customer
+               FROM revenue.ltv_cohorts
+               WHERE cohort_month IN (SELECT DISTINCT cohort_month FROM revenue.ltv_cohorts
+                                      ORDER BY cohort_month DESC LIMIT $n)
+               ORDER BY cohort_month, months_since_first_purchase""", {"n": COHORTS})
+        predicted_available, predicted = _predicted_clv(snap)
+    n = count(customers)
+    return CustomerLtv(
+        as_of=moment, data_as_of=data_as_of, currency=state.settings.currency, customers=n,
+        average_ltv=money(Decimal(str(total)) / n) if n else None,
+        median_ltv=money_or_none(median),
+        predicted_available=predicted_available, average_predicted_clv=predicted,
+        distribution=[LtvBucket(
+            label=str(label), lower=money_or_none(lower), upper=money_or_none(upper),
+            customers=count(n_in), revenue_share_pct=share_percent(share),
+        ) for label, lower, upper, n_in, share in buckets],
+        # cohort_month is never NULL there; the isinstance only tells mypy it is a date.
+        cohorts=[CohortPoint(
+            cohort_month=month, months_since_first=count(since), customers=count(size),
+            active_customers=count(active), cumulative_revenue_per_customer=money(per_customer),
+        ) for month, since, size, active, per_customer in cohorts if isinstance(month, date)],
+    )
+
+
+def _predicted_clv(snap: Snapshot) -> tuple[bool, Decimal | None]:
+    """Whether BG/NBD predictions are published (a later issue adds them; their table
+    must carry a ``predicted_clv`` column), and their mean."""
+    column = snap.fetch(
+        """SELECT 1 FROM information_schema.columns WHERE table_schema = 'segments'
+           AND table_name = 'customer_clv' AND column_name = 'predicted_clv'""")
+    if not column:
+        return False, None
+    (mean,) = snap.fetch("SELECT AVG(predicted_clv) FROM segments.customer_clv")[0]
+    return True, money_or_none(mean)
