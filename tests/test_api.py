@@ -225,10 +225,9 @@ def test_nothing_published_is_a_503_with_a_reason(tmp_path: Path) -> None:
     assert response.status_code == 503 and "materialize" in response.json()["detail"]
 
 
-def test_key_cookie_grants_reads_only(client: TestClient) -> None:
+def test_cookies_grant_nothing(client: TestClient) -> None:
     client.cookies.set("rp_key", "admin")
     try:
-        assert client.get("/api/revenue/current").status_code == 200
-        assert client.post("/api/orders", json=_order("cookie-1", "1")).status_code == 401
+        assert client.get("/api/revenue/current").status_code == 401
     finally:
         client.cookies.clear()

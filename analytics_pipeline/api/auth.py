@@ -17,9 +17,6 @@ from analytics_pipeline.settings import SettingsError
 
 Scope = Literal["read", "write", "pii"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "pii")
-# The dashboard page keeps its key in this HttpOnly cookie. It grants reads only: writes
-# and PII need the Authorization header, which a cross-site form or script cannot send.
-KEY_COOKIE = "rp_key"
 
 
 @dataclass(frozen=True)
@@ -68,8 +65,6 @@ def require(scope: Scope) -> Callable[[Request], Awaitable[None]]:
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" and scope == "read":
-            scheme, token = "bearer", request.cookies.get(KEY_COOKIE, "")
         if scheme.lower() != "bearer" or not token:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect, status
 
-from analytics_pipeline.api.auth import KEY_COOKIE, ApiKeys
+from analytics_pipeline.api.auth import ApiKeys
 from analytics_pipeline.api.live_feed import LiveFeed
 
 router = APIRouter(tags=["live"])
@@ -17,7 +17,7 @@ async def revenue_live(ws: WebSocket) -> None:
     Browsers cannot set headers on a WebSocket, so the key may come as ``?key=``.
     """
     keys: ApiKeys = ws.app.state.api_keys
-    token = (ws.query_params.get("key") or ws.cookies.get(KEY_COOKIE)
+    token = (ws.query_params.get("key")
              or ws.headers.get("authorization", "").partition(" ")[2])
     if keys.configured and "read" not in (keys.scopes_for(token) or frozenset()):
         await ws.close(code=status.WS_1008_POLICY_VIOLATION, reason="needs a key with read scope")
