@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import redis
@@ -157,7 +158,7 @@ def uncached(api: str, requests: int = 200) -> dict[str, dict[str, float]]:
                 as_of = (now - dt.timedelta(seconds=i + 1)).isoformat()
                 sep = "&" if "?" in path else "?"
                 started = time.perf_counter()
-                answer = client.get(f"{path}{sep}as_of={as_of}")
+                answer = client.get(f"{path}{sep}as_of={quote(as_of)}")
                 times.append((time.perf_counter() - started) * 1000)
                 answer.raise_for_status()
             times.sort()

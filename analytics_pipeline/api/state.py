@@ -58,7 +58,7 @@ class ServiceState:
         return resolve_as_of(value, self.settings.store_timezone)
 
 
-def service(request: Request) -> ServiceState:
+async def service(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.service
     return state
 
