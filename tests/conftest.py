@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from analytics_pipeline.assets.revenue import write_targets
+from analytics_pipeline.assets.segments import write_customer_clv
 from analytics_pipeline.resources import ModelParamsResource
 from analytics_pipeline.warehouse import DuckDBWarehouse
 from analytics_pipeline.warehouse.sql_models import SqlModel, discover, in_dependency_order
@@ -24,13 +25,19 @@ def build_models(
     as_of: dt.datetime = NOW,
     **model_params: float,
 ) -> None:
-    """Build ``models`` (default: every SQL model) in dependency order, as the assets do."""
+    """Build ``models`` (default: every SQL model) in dependency order, as the assets do.
+
+    The Python-computed tables SQL models read are written in between: the targets first,
+    ``segments.customer_clv`` right after its input ``segments.clv_inputs``.
+    """
     write_targets(wh, targets)
-    params = {"as_of": as_of, "store_tz": "UTC",
-              **ModelParamsResource(**model_params).as_params()}
+    resource = ModelParamsResource(**model_params)
+    params = {"as_of": as_of, "store_tz": "UTC", **resource.as_params()}
     for model in in_dependency_order(models if models is not None else discover()):
         wh.ensure_schema(model.domain)
         wh.execute(model.create_statement, params)
+        if (model.domain, model.name) == ("segments", "clv_inputs"):
+            write_customer_clv(wh, resource.clv_config())
 
 
 # Every bad row below is listed in BROKEN_EXPECTED with the reason it must be quarantined for.
