@@ -144,6 +144,45 @@ def convert_cdnow_command(master_file: Path, out_dir: Path) -> None:
                f"{summary.customers:,} customers")
 
 
+@main.group()
+def backtest() -> None:
+    """Replay history and score what the pipeline would have said."""
+
+
+@backtest.command("alerts")
+@click.option("--warehouse", "warehouse_url", default=None,
+              help="A materialized warehouse (default: $ANALYTICS_WAREHOUSE).")
+@click.option("--truth", "truth_dir", default=None,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The generator's ground-truth folder; without it, sales on days in stock.")
+@click.option("--weeks", type=int, default=12, show_default=True,
+              help="Weeks of daily as_of days to replay.")
+@click.option("--notice-days", type=int, default=1, show_default=True,
+              help="How far ahead a stockout must be alerted to count as caught.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Also write the figures as JSON.")
+def backtest_alerts(warehouse_url: str | None, truth_dir: Path | None, weeks: int,
+                    notice_days: int, json_path: Path | None) -> None:
+    """Fire the alert rules day by day on past as_of days and score them."""
+    import json
+
+    from analytics_pipeline.inventory.backtest import BacktestConfig, backtest_warehouse
+    from analytics_pipeline.warehouse import open_warehouse
+
+    settings = _settings(warehouse_url=warehouse_url)
+    config = BacktestConfig(weeks=weeks, notice_days=notice_days,
+                            policy=settings.inventory_policy())
+    warehouse = open_warehouse(settings.warehouse_url, settings.store_timezone, read_only=True)
+    try:
+        report = backtest_warehouse(warehouse, truth_dir, config)
+    finally:
+        warehouse.close()
+    click.echo(report.to_text())
+    if json_path:
+        json_path.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+        click.echo(f"wrote {json_path}")
+
+
 def _settings(**overrides: Any) -> Settings:
     try:
         settings = Settings.from_env(**overrides)
@@ -181,3 +220,7 @@ def _print_summary(summary: RunSummary, seconds: float) -> None:
     click.echo(f"\n{state} in {seconds:.1f} s")
 
 
+
+
+if __name__ == "__main__":  # `python -m analytics_pipeline.cli`, as POST /api/alerts/run does
+    main()
