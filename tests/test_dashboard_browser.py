@@ -39,7 +39,7 @@ from tests.browser_support import (
 pytestmark = pytest.mark.slow
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-PANELS = ("kpis", "trend", "products", "ltv", "turnover", "reorder")
+PANELS = ("kpis", "trend", "products", "ltv", "turnover", "reorder", "alerts", "forecast")
 READY = "body[data-ready='1']"
 
 
@@ -179,7 +179,9 @@ def test_desktop_panels_show_the_api_and_warehouse_figures(
     _check_trend(page, warehouse, today["date"])
     _check_ltv(page, warehouse)
     _check_inventory(page, warehouse)
-    assert page.locator(".chart canvas").count() >= 2
+    _check_alerts(page, server, warehouse)
+    _check_forecast(page, server)
+    assert page.locator(".chart canvas").count() >= 3
     _screenshot(page, "dashboard-1280.png")
     assert view.foreign == [], "the page must not reach other origins"
     assert not [url for url in view.urls if "reader" in url], "keys go in headers, not URLs"
@@ -221,9 +223,53 @@ def _check_inventory(page: Page, warehouse: Path) -> None:
     shown = first_bar.locator(".bar-value").inner_text()
     # Shown as "15.2" + MULTIPLICATION SIGN, rounded for display.
     assert float(shown.rstrip("\u00d7")) == pytest.approx(turnover, abs=0.06)
-    ((to_reorder,),) = _sql(warehouse, "SELECT COUNT(*) FROM inventory.reorder", {})
+    ((to_reorder,),) = _sql(warehouse, "SELECT COUNT(*) FROM inventory.reorder_suggestions", {})
     hint = f"{count_text(to_reorder)} products to reorder"
     assert _text(page, "[data-panel='reorder'] .hint") == hint
+
+
+def _check_alerts(page: Page, server: DashboardServer, warehouse: Path) -> None:
+    counts = dict(_sql(warehouse, "SELECT severity, COUNT(*) FROM inventory.alerts GROUP BY 1",
+                       {}))
+    assert counts, "the tiny store should raise some alerts"
+    hint = " · ".join(f"{count_text(counts.get(severity, 0))} {severity}"
+                      for severity in ("critical", "warning", "info"))
+    assert _text(page, "[data-panel='alerts'] .alert-counts") == hint
+    first = _api(server, "/api/alerts?limit=50")["alerts"][0]
+    (stored,) = _sql(warehouse, "SELECT COUNT(*) FROM inventory.alerts "
+                     "WHERE alert_id = $id AND reason = $reason",
+                     {"id": first["alert_id"], "reason": first["reason"]})
+    assert stored == (1,)
+    shown = page.locator("[data-panel='alerts'] .alert").first
+    assert shown.get_attribute("data-severity") == first["severity"]
+    assert _text(page, "[data-panel='alerts'] .alert-reason") == first["reason"]
+    shown_count = page.locator("[data-panel='alerts'] .alert").count()
+    assert shown_count == min(50, sum(counts.values()))
+
+
+def _forecast_shows(page: Page, server: DashboardServer, product: str) -> None:
+    title = f"[data-panel='forecast'] .forecast-title[data-product='{product}']"
+    page.wait_for_selector(title, timeout=10_000)
+    expected = _api(server, f"/api/inventory/forecast/{product}?history_days=60")
+    assert page.locator(title).locator("strong").inner_text() == (
+        expected["name"] or product)
+    assert f"Model: {expected['model']}" in page.locator(title).inner_text()
+    assert page.locator("[data-panel='forecast'] .chart canvas").count() == 1
+    assert page.locator("[data-panel='forecast']").get_attribute("data-state") == "ready"
+
+
+def _check_forecast(page: Page, server: DashboardServer) -> None:
+    alerts = _api(server, "/api/alerts?limit=50")["alerts"]
+    items = _api(server, "/api/inventory/reorder")["items"]
+    low = [alert for alert in alerts if alert["alert_type"] == "low_stock"]
+    first = (low or items or alerts)[0]["product_id"]
+    _forecast_shows(page, server, first)
+    other = next(alert["product_id"] for alert in alerts if alert["product_id"] != first)
+    page.locator(f"[data-panel='alerts'] .alert[data-product='{other}']").first.click()
+    _forecast_shows(page, server, other)
+    if items:  # a reorder line's product name switches it too
+        page.locator("[data-panel='reorder'] .pick").first.click()
+        _forecast_shows(page, server, items[0]["product_id"])
 
 
 def test_phone_layout_is_one_column_without_horizontal_scroll(
@@ -284,6 +330,22 @@ def test_a_failing_endpoint_breaks_only_its_own_panel(
     assert states == {name: "error" if name == "reorder" else "ready" for name in PANELS}
     assert "boom" in _text(view.page, "[data-panel='reorder'] .panel-error")
     assert view.page.locator("body[data-ready]").count() == 0
+
+
+def test_without_alerts_the_forecast_follows_the_reorder_list(
+    watched: Opener, server: DashboardServer
+) -> None:
+    view = watched(DESKTOP)
+    view.page.route("**/api/alerts?*", lambda route: route.fulfill(
+        status=500, content_type="application/json", body='{"detail": "no alerts"}'))
+    view.page.goto(f"{server.url}/#key=reader")
+    view.page.wait_for_selector("body[data-settled='1']", timeout=15_000)
+    assert "no alerts" in _text(view.page, "[data-panel='alerts'] .panel-error")
+    items = _api(server, "/api/inventory/reorder")["items"]
+    if items:
+        _forecast_shows(view.page, server, items[0]["product_id"])
+    else:
+        assert "nothing to forecast" in _text(view.page, "[data-panel='forecast'] .empty")
 
 
 def test_without_a_key_the_page_asks_for_one(watched: Opener, server: DashboardServer) -> None:

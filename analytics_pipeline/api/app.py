@@ -16,6 +16,7 @@ from analytics_pipeline.api.cache import make_cache
 from analytics_pipeline.api.live_feed import LiveFeed
 from analytics_pipeline.api.metrics import ApiMetrics, MetricsMiddleware
 from analytics_pipeline.api.routers import (
+    alerts,
     health,
     inventory,
     live,
@@ -23,6 +24,7 @@ from analytics_pipeline.api.routers import (
     page,
     revenue,
     revenue_history,
+    segments,
 )
 from analytics_pipeline.api.state import ServiceState
 from analytics_pipeline.clock import AsOfError
@@ -77,7 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.live_feed = feed
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for router in (health.router, orders.router, revenue.router, revenue_history.router,
-                   inventory.router, live.router, page.router):
+                   inventory.router, alerts.router, segments.router, live.router, page.router):
         app.include_router(router)
     app.mount("/static", page.static_files(), name="static")
     app.add_exception_handler(AsOfError, _bad_as_of)

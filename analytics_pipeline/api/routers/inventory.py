@@ -6,11 +6,11 @@ snapshot), so an earlier as_of day is refused with a 422 rather than answered wr
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from analytics_pipeline.api.auth import require
@@ -71,18 +71,23 @@ class ReorderItem(BaseModel):
     category: str
     supplier: str | None
     on_hand: int
-    on_order: int
-    daily_units: float = Field(description="average daily net units of the last 28 days")
+    on_order: int = Field(description="units ordered and due (overdue orders not counted on)")
+    daily_units: float = Field(description="forecast daily demand over the lead time")
     days_of_supply: float | None = Field(description="on hand / daily units")
     lead_time_days: int
+    forecast_units: float = Field(
+        description="forecast demand over lead time + review period, units")
+    safety_stock: float = Field(description="units held against forecast error")
+    service_level_pct: float = Field(description="chance of no stockout the safety stock buys")
     suggested_quantity: int = Field(
-        description="units to order: demand over lead time + review period - on hand - on order")
+        description="forecast over lead time + review + safety stock - on hand - on order, "
+        "rounded up to the pack size when known")
     expected_stockout_date: date | None = Field(
-        description="as_of day + on hand / daily units (whole days)")
+        description="first day the forecast demand exceeds stock and arrivals")
     revenue_at_risk: Decimal | None = Field(
         description="revenue of the demand stock cannot cover before an order placed today "
         "arrives, `currency`")
-    reason: str = Field(description="the rule's figures, in words")
+    reason: str = Field(description="the figures, in words")
 
 
 class Reorder(BaseModel):
@@ -91,6 +96,43 @@ class Reorder(BaseModel):
     currency: str
     items: list[ReorderItem] = Field(
         description="earliest stockout first, then most revenue at risk")
+
+
+class HistoryDay(BaseModel):
+    date: date
+    units: int = Field(description="units customers took that day (returns not deducted)")
+    out_of_stock: bool = Field(description="the day ended with nothing on the shelf")
+
+
+class ForecastDay(BaseModel):
+    date: date
+    mean: float = Field(description="expected units")
+    lo80: float
+    hi80: float
+    lo95: float
+    hi95: float
+
+
+class ProductForecast(BaseModel):
+    as_of: datetime
+    data_as_of: datetime = Field(description="as_of of the batch run the forecast is from")
+    product_id: str
+    name: str | None
+    model: str | None = Field(description="the forecasting method chosen for this series")
+    history: list[HistoryDay] = Field(description="the last `history_days` days, oldest first")
+    forecast: list[ForecastDay] = Field(description="daily demand ahead, 80 % and 95 % bounds")
+
+
+@router.get("/forecast/{product_id}", response_model=ProductForecast,
+            responses={404: {"description": "no such product in the forecast"}})
+async def forecast(
+    request: Request, state: State, product_id: str, as_of: AsOf = None,
+    history_days: Annotated[int, Query(ge=1, le=730)] = 90,
+) -> Response:
+    """One product's recent daily demand and its forecast with intervals."""
+    moment = state.as_of(as_of)
+    return await cached_json(state, request, lambda: product_forecast(
+        state, moment, product_id, history_days).model_dump_json().encode())
 
 
 @router.get("/turnover", response_model=Turnover)
@@ -107,8 +149,9 @@ async def turnover(
 
 @router.get("/reorder", response_model=Reorder)
 async def reorder(request: Request, state: State, as_of: AsOf = None) -> Response:
-    """Products to reorder now: stock plus open orders fall short of the demand until an
-    order placed today arrives and covers the next 14-day review."""
+    """Products to reorder now, from the demand forecast: stock plus open orders fall short
+    of the forecast until an order placed today arrives and covers the next review, plus
+    safety stock at the configured service level."""
     moment = state.as_of(as_of)
     return await cached_json(
         state, request, lambda: reorder_list(state, moment).model_dump_json().encode()
@@ -160,14 +203,14 @@ def _turnover_fields(row: tuple[object, ...]) -> dict[str, object]:
 def reorder_list(state: ServiceState, moment: datetime) -> Reorder:
     """The figures behind ``/reorder`` (blocking: run in a thread)."""
     with open_snapshot(state) as snap:
-        snap.require("inventory.reorder")
+        snap.require("inventory.reorder_suggestions")
         data_as_of = snap.batch_as_of(moment)
         rows = snap.fetch(
-            """SELECT product_id, name, category, supplier, on_hand, on_order,
-                      avg_daily_units_28d, on_hand / NULLIF(avg_daily_units_28d, 0),
-                      lead_time_days, review_days, units_needed, suggested_quantity,
-                      expected_stockout_date, revenue_at_risk
-               FROM inventory.reorder
+            """SELECT product_id, name, category, supplier, on_hand, on_order, daily_units,
+                      days_of_supply, lead_time_days, forecast_units, safety_stock,
+                      service_level, suggested_quantity, expected_stockout_date,
+                      revenue_at_risk, reason
+               FROM inventory.reorder_suggestions
                ORDER BY expected_stockout_date NULLS LAST, revenue_at_risk DESC NULLS LAST,
                         product_id""")
     return Reorder(as_of=moment, data_as_of=data_as_of, currency=state.settings.currency,
@@ -175,19 +218,47 @@ def reorder_list(state: ServiceState, moment: datetime) -> Reorder:
 
 
 def _reorder_item(row: tuple[object, ...]) -> ReorderItem:
-    (product_id, name, category, supplier, on_hand, on_order, daily, supply, lead, review,
-     needed, quantity, stockout, at_risk) = row
-    reason = (
-        f"on hand {count(on_hand)} + on order {count(on_order)} < {float(str(needed)):.1f} "
-        f"units needed: {float(str(daily)):.2f} a day over {count(lead)} days lead time + "
-        f"{count(review)} days review"
-    )
+    (product_id, name, category, supplier, on_hand, on_order, daily, supply, lead, forecast,
+     safety, service, quantity, stockout, at_risk, reason) = row
     return ReorderItem(
         product_id=str(product_id), name=None if name is None else str(name),
         category=str(category), supplier=None if supplier is None else str(supplier),
         on_hand=count(on_hand), on_order=count(on_order),
         daily_units=number_or_none(daily, 3) or 0.0, days_of_supply=number_or_none(supply, 1),
-        lead_time_days=count(lead), suggested_quantity=count(quantity),
+        lead_time_days=count(lead), forecast_units=number_or_none(forecast, 1) or 0.0,
+        safety_stock=number_or_none(safety, 1) or 0.0,
+        service_level_pct=round(float(str(service)) * 100, 1),
+        suggested_quantity=count(quantity),
         expected_stockout_date=stockout if isinstance(stockout, date) else None,
-        revenue_at_risk=money_or_none(at_risk), reason=reason,
+        revenue_at_risk=money_or_none(at_risk), reason=str(reason),
+    )
+
+
+def product_forecast(
+    state: ServiceState, moment: datetime, product_id: str, history_days: int
+) -> ProductForecast:
+    """The figures behind ``/forecast/{product_id}`` (blocking: run in a thread)."""
+    with open_snapshot(state) as snap:
+        snap.require("inventory.demand_forecast", "inventory.demand_history")
+        data_as_of = snap.batch_as_of(moment)
+        ahead = snap.fetch(
+            """SELECT forecast_date, mean, lo80, hi80, lo95, hi95, model
+               FROM inventory.demand_forecast WHERE product_id = $p ORDER BY forecast_date""",
+            {"p": product_id})
+        if not ahead:
+            raise HTTPException(status.HTTP_404_NOT_FOUND,
+                                detail=f"no forecast for product {product_id!r}")
+        history = snap.fetch(
+            """SELECT day, units, out_of_stock FROM inventory.demand_history
+               WHERE product_id = $p AND day > $first ORDER BY day""",
+            {"p": product_id, "first": data_as_of.date() - timedelta(days=history_days)})
+        names = product_names(snap, [product_id])
+    return ProductForecast(
+        as_of=moment, data_as_of=data_as_of, product_id=product_id,
+        name=names.get(product_id), model=None if ahead[0][6] is None else str(ahead[0][6]),
+        history=[HistoryDay(date=d, units=count(u), out_of_stock=bool(o))
+                 for d, u, o in history if isinstance(d, date)],
+        forecast=[ForecastDay(date=d, mean=float(str(m)), lo80=float(str(a)),
+                              hi80=float(str(b)), lo95=float(str(c)), hi95=float(str(e)))
+                  for d, m, a, b, c, e, _ in ahead if isinstance(d, date)],
     )

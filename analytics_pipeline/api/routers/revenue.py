@@ -163,7 +163,8 @@ class CustomerLtv(BaseModel):
         description="mean historic value (net revenue to date), `currency`")
     median_ltv: Decimal | None = Field(description="median historic value, `currency`")
     predicted_available: bool = Field(
-        description="true once the snapshot has predictions (segments.customer_clv)")
+        description="true once the snapshot has BG/NBD + Gamma-Gamma predictions "
+        "(segments.customer_clv)")
     average_predicted_clv: Decimal | None = Field(
         description="mean of segments.customer_clv.predicted_clv, `currency`")
     distribution: list[LtvBucket] = Field(description="fixed money bands, lowest first")
@@ -218,12 +219,9 @@ def customer_ltv(state: ServiceState, moment: datetime) -> CustomerLtv:
 
 
 def _predicted_clv(snap: Snapshot) -> tuple[bool, Decimal | None]:
-    """Whether BG/NBD predictions are published (a later issue adds them; their table
-    must carry a ``predicted_clv`` column), and their mean."""
-    column = snap.fetch(
-        """SELECT 1 FROM information_schema.columns WHERE table_schema = 'segments'
-           AND table_name = 'customer_clv' AND column_name = 'predicted_clv'""")
-    if not column:
+    """Whether BG/NBD predictions are published, and their mean. The table exists whenever
+    segments ran, but a store too small to fit leaves every prediction NULL."""
+    if not snap.has_table("segments.customer_clv"):
         return False, None
     (mean,) = snap.fetch("SELECT AVG(predicted_clv) FROM segments.customer_clv")[0]
-    return True, money_or_none(mean)
+    return mean is not None, money_or_none(mean)

@@ -10,7 +10,7 @@ const HEIGHT = 220;
  * A line chart that follows its container's width.
  * @param {HTMLElement} container  emptied and filled with the chart
  * @param {{data: number[][], series: object[], xTime?: boolean, yFormat?: Function,
- *          xFormat?: Function, label: string}} spec
+ *          xFormat?: Function, bands?: object[], label: string}} spec
  * @returns {() => void} a function that removes the chart
  */
 export function lineChart(container, spec) {
@@ -29,6 +29,7 @@ export function lineChart(container, spec) {
       { ...axis, ...(spec.xFormat ? { values: (_u, ticks) => ticks.map(spec.xFormat) } : {}) },
       { ...axis, size: 64, values: (_u, ticks) => ticks.map(spec.yFormat ?? String) },
     ],
+    ...(spec.bands ? { bands: spec.bands } : {}),
     legend: { live: true },
     cursor: { drag: { x: false, y: false } },
   };

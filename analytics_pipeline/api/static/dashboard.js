@@ -8,6 +8,7 @@
 import { adoptKeyFromFragment, currentKey, forgetKey, getJSON, liveURL, saveKey } from "./api.js";
 import { clock } from "./format.js";
 import { connectLive } from "./live.js";
+import { renderAlerts, renderForecast } from "./panels-alerts.js";
 import { renderReorder, renderTurnover } from "./panels-inventory.js";
 import { renderKpis, renderLtv, renderTopProducts, renderTrend } from "./panels-revenue.js";
 
@@ -26,12 +27,26 @@ const PANELS = {
   // The panel shows categories only; the per-product list (at least one) is not needed.
   turnover: { path: () => "/api/inventory/turnover?limit=1", render: renderTurnover },
   reorder: { path: () => "/api/inventory/reorder", render: renderReorder },
+  alerts: { path: () => "/api/alerts?limit=50", render: renderAlerts },
+  // Last: it waits for the alerts and the reorder list to pick its product.
+  forecast: { path: forecastPath, render: renderForecast,
+    notFound: "There is no forecast for this product (too little sales history)." },
 };
+let chosenProduct = null; // the product whose forecast was asked for by a click
+const loads = new Map(); // panel -> its latest load (a promise that never rejects)
+const loaded = new Map(); // panel -> the data of its latest successful load
+const failures = new Map(); // panel -> the failure of its latest load
 const outcome = new Map(); // panel -> whether its latest load showed data
 const cleanups = new Map(); // panel -> function removing its chart before a re-render
 const latest = new Map(); // panel -> number of its newest request (older answers are dropped)
 
-async function loadPanel(name) {
+function loadPanel(name) {
+  const load = loadPanelNow(name);
+  loads.set(name, load);
+  return load;
+}
+
+async function loadPanelNow(name) {
   const panel = PANELS[name];
   const section = document.querySelector(`[data-panel="${name}"]`);
   const error = section.querySelector(".panel-error");
@@ -39,16 +54,22 @@ async function loadPanel(name) {
   latest.set(name, request);
   section.setAttribute("aria-busy", "true");
   try {
-    const data = await getJSON(panel.path());
+    const path = await panel.path();
+    const data = path === null ? null : await getJSON(path);
     if (latest.get(name) !== request) return; // e.g. the trend window changed meanwhile
+    loaded.set(name, data);
+    failures.delete(name);
     cleanups.get(name)?.();
     cleanups.set(name, panel.render(section.querySelector(".panel-body"), data));
     showReady(section);
     settle(name, true);
   } catch (failure) {
     if (latest.get(name) !== request) return;
+    loaded.delete(name);
+    failures.set(name, failure);
     section.dataset.state = "error";
-    error.textContent = explain(failure);
+    error.textContent = failure.status === 404 && panel.notFound ? panel.notFound
+      : explain(failure);
     error.hidden = false;
     if (failure.status === 401) {
       needsKey = true;
@@ -57,6 +78,38 @@ async function loadPanel(name) {
     settle(name, false);
   } finally {
     if (latest.get(name) === request) section.removeAttribute("aria-busy");
+  }
+}
+
+/**
+ * The forecast's address: the clicked product, else (once the alerts and the reorder list
+ * have loaded) the first low-stock alert, the first reorder line or the first alert;
+ * null when there is none. Fails like those panels when neither could load.
+ */
+async function forecastPath() {
+  if (!chosenProduct) {
+    await Promise.all([loads.get("alerts"), loads.get("reorder")]);
+    if (!loaded.has("alerts") && !loaded.has("reorder")) {
+      throw failures.get("alerts") ?? failures.get("reorder");
+    }
+  }
+  const alerts = loaded.get("alerts")?.alerts ?? [];
+  const product = chosenProduct ?? (alerts.find((alert) => alert.alert_type === "low_stock")
+    ?? loaded.get("reorder")?.items[0] ?? alerts[0])?.product_id;
+  return product ? `/api/inventory/forecast/${encodeURIComponent(product)}?history_days=60`
+    : null;
+}
+
+/** A click on an alert or a reorder line's product shows that product's forecast. */
+function wireProductPicks() {
+  for (const name of ["alerts", "reorder"]) {
+    document.querySelector(`[data-panel="${name}"]`).addEventListener("click", (event) => {
+      const pick = event.target.closest("[data-product]");
+      if (!pick) return;
+      chosenProduct = pick.dataset.product;
+      loadPanel("forecast");
+      document.querySelector('[data-panel="forecast"]').scrollIntoView({ block: "nearest" });
+    });
   }
 }
 
@@ -167,6 +220,7 @@ function wireWindowSwitch() {
 
 adoptKeyFromFragment();
 wireWindowSwitch();
+wireProductPicks();
 loadAll();
 const live = connectLive({ url: liveURL, onMessage: showKpis, onState: showLiveState });
 wireKeyControls(live);

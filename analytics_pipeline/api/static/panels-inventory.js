@@ -60,8 +60,11 @@ export function renderReorder(body, data) {
 }
 
 function productCell(item) {
-  const cell = nameWithNote(item.name ?? item.product_id,
-    [item.category, item.supplier].filter(Boolean).join(" · "));
+  // The name is a button: it shows the product's forecast (the dashboard listens).
+  const cell = nameWithNote(el("button", {
+    type: "button", class: "pick", "data-product": item.product_id,
+    title: "Show this product's forecast",
+  }, item.name ?? item.product_id), [item.category, item.supplier].filter(Boolean).join(" · "));
   // The rule's arithmetic is long: phones leave it out (the figures are in the row).
   cell.append(el("small", { class: "wide-only" }, item.reason));
   return cell;
