@@ -10,23 +10,30 @@ import dagster as dg
 
 from analytics_pipeline.assets.checks import contract_checks
 from analytics_pipeline.assets.ingest import ingest_source
+from analytics_pipeline.assets.inventory import demand_forecast, stock_alerts
+from analytics_pipeline.assets.inventory_notify import alert_digest
 from analytics_pipeline.assets.revenue import targets_input
+from analytics_pipeline.assets.segments import clusters, customer_clv
 from analytics_pipeline.assets.serving import snapshot_asset
 from analytics_pipeline.assets.sql_models import SQL_MODEL_ASSETS
 from analytics_pipeline.resources import resources_for
 from analytics_pipeline.schedules.daily import DAILY_REFRESH_JOB, daily_refresh_schedule
+from analytics_pipeline.schedules.inventory_notify import NOTIFY_SENSORS, urgent_alerts_job
 from analytics_pipeline.settings import Settings
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     """All definitions, with resources for ``settings.environment``."""
-    tables = [ingest_source, targets_input, *SQL_MODEL_ASSETS]
+    tables = [ingest_source, targets_input, customer_clv, clusters, demand_forecast,
+              stock_alerts, *SQL_MODEL_ASSETS]
     upstream = [key for asset in tables for key in asset.keys]
     return dg.Definitions(
-        assets=[*tables, snapshot_asset(upstream)],
+        # The digest sends messages, it is not a table: the snapshot does not wait for it.
+        assets=[*tables, snapshot_asset(upstream), alert_digest],
         asset_checks=contract_checks(settings),
-        jobs=[DAILY_REFRESH_JOB],
+        jobs=[DAILY_REFRESH_JOB, urgent_alerts_job],
         schedules=[daily_refresh_schedule(settings.store_timezone)],
+        sensors=NOTIFY_SENSORS,
         resources=resources_for(settings),
     )
 

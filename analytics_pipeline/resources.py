@@ -16,6 +16,23 @@ import dagster as dg
 from dagster_gcp import BigQueryResource
 
 from analytics_pipeline.clock import resolve_as_of
+from analytics_pipeline.exports.resources import export_resources
+from analytics_pipeline.models.clusters import ClusterConfig
+from analytics_pipeline.models.clv import ClvConfig
+from analytics_pipeline.models.inventory_policy import InventoryPolicy
+from analytics_pipeline.notify.mail import (
+    SENDGRID_HOST,
+    SendGridChannel,
+    SmtpChannel,
+    email_channel,
+)
+from analytics_pipeline.notify.outbox import Outbox
+from analytics_pipeline.notify.slack import (
+    SLACK_API_URL,
+    SlackBotChannel,
+    SlackWebhookChannel,
+    slack_channel,
+)
 from analytics_pipeline.serving.live_orders import LiveOrderStore
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.sources import ContractError, FolderSource, Source
@@ -86,12 +103,45 @@ class ClockResource(dg.ConfigurableResource["ClockResource"]):
 
 
 class ModelParamsResource(dg.ConfigurableResource["ModelParamsResource"]):
-    """Tunable numbers the SQL models read as bound parameters (``$target_growth``, ...)."""
+    """Tunable numbers: SQL models read them as bound parameters (``$target_growth``,
+    ``$segment_vip_share``, ...), the CLV and cluster assets as model configuration.
+    Defaults equal :class:`Settings`' (see there for what each means)."""
 
     target_growth: float = 0.05
+    clv_horizon_days: float = 365.0
+    clv_discount_rate: float = 0.10
+    clv_min_repeat_customers: int = 30
+    segment_vip_share: float = 0.10
+    segment_new_days: int = 30
+    segment_inactive_days: int = 90
+    segment_at_risk_gap_multiple: float = 3.0
+    segment_at_risk_p_alive: float = 0.5
+    segment_loyalist_min_purchases: int = 5
+    segment_loyalist_max_gap_cv: float = 0.75
+    segment_affinity_min_share: float = 0.5
+    segment_affinity_min_purchases: int = 2
+    cluster_k_min: int = 3
+    cluster_k_max: int = 8
+    # Stock alert thresholds by InventoryPolicy field name (Settings.inventory).
+    inventory: dict[str, float] = {}  # noqa: RUF012 - pydantic copies field defaults
+    forecast_engine: str = "statsforecast"
 
     def as_params(self) -> dict[str, object]:
-        return {"target_growth": self.target_growth}
+        params = self.model_dump()
+        return {k: v for k, v in params.items() if k == "target_growth" or k.startswith("segment_")}
+
+    def clv_config(self) -> ClvConfig:
+        return ClvConfig(
+            horizon_days=self.clv_horizon_days,
+            annual_discount_rate=self.clv_discount_rate,
+            min_repeat_customers=self.clv_min_repeat_customers,
+        )
+
+    def cluster_config(self) -> ClusterConfig:
+        return ClusterConfig(k_min=self.cluster_k_min, k_max=self.cluster_k_max)
+
+    def inventory_policy(self) -> InventoryPolicy:
+        return InventoryPolicy.from_dict(self.inventory)
 
 
 class TargetsResource(dg.ConfigurableResource["TargetsResource"]):
@@ -110,11 +160,15 @@ def resources_for(settings: Settings) -> dict[str, Any]:
             url=settings.warehouse_url, store_timezone=settings.store_timezone
         ),
         "clock": ClockResource(as_of=settings.as_of, store_timezone=settings.store_timezone),
-        "model_params": ModelParamsResource(target_growth=settings.target_growth),
+        "model_params": ModelParamsResource(**{
+            name: getattr(settings, name) for name in ModelParamsResource.model_fields
+        }),
         "targets": TargetsResource(
             path=str(settings.targets_file) if settings.targets_file else None
         ),
         "serving": ServingResource(serving_dir=str(settings.serving_path)),
+        **_notify_resources(settings),
+        **export_resources(settings),
     }
     folder = str(settings.source_dir) if settings.source_dir else None
     source = SourceResource(folder=folder, live_db=str(settings.live_db_path))
@@ -124,3 +178,69 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "production": {**shared, "source": source},
     }
     return by_environment[settings.environment]
+
+
+class SlackResource(dg.ConfigurableResource["SlackResource"]):
+    """Slack: an incoming webhook, or a bot token and channel; neither: not configured.
+    ``api_base_url`` is overridable so tests post to a local fake."""
+
+    webhook_url: str | None = None
+    bot_token: str | None = None
+    channel: str | None = None
+    api_base_url: str = SLACK_API_URL
+    timeout_seconds: float = 10.0
+
+    def client(self) -> SlackWebhookChannel | SlackBotChannel | None:
+        return slack_channel(self.webhook_url, self.bot_token, self.channel,
+                             self.api_base_url, self.timeout_seconds)
+
+
+class EmailResource(dg.ConfigurableResource["EmailResource"]):
+    """E-mail through SendGrid (``sendgrid_host`` overridable for fakes) or SMTP."""
+
+    sendgrid_api_key: str | None = None
+    sendgrid_host: str = SENDGRID_HOST
+    smtp_url: str | None = None
+    to: str = ""
+    sender: str | None = None
+    timeout_seconds: float = 10.0
+
+    def client(self) -> SendGridChannel | SmtpChannel | None:
+        return email_channel(self.sendgrid_api_key, self.smtp_url, self.sender, self.to,
+                             self.sendgrid_host, self.timeout_seconds)
+
+
+class NotifyOutboxResource(dg.ConfigurableResource["NotifyOutboxResource"]):
+    """The outbox file messages wait in until delivered, the resend cooldown, and the
+    currency money amounts in messages are shown in."""
+
+    path: str
+    cooldown_hours: float = 24.0
+    currency: str = "USD"
+
+    def open(self) -> Outbox:
+        return Outbox(Path(self.path))
+
+    def exists(self) -> bool:
+        return Path(self.path).exists()
+
+
+def _notify_resources(settings: Settings) -> dict[str, Any]:
+    notify = settings.notify
+
+    def secret(name: str) -> str | None:
+        # Secrets read from the process environment are passed by name (dg.EnvVar), so the
+        # Dagster UI's resource configuration shows the variable, never the value.
+        value, variable = notify.secret(name)
+        return dg.EnvVar(variable) if variable else value
+
+    return {
+        "slack": SlackResource(webhook_url=secret("slack_webhook_url"),
+                               bot_token=secret("slack_bot_token"), channel=notify.slack_channel),
+        "email": EmailResource(sendgrid_api_key=secret("sendgrid_api_key"),
+                               smtp_url=secret("smtp_url"), to=notify.email_to,
+                               sender=notify.email_from),
+        "notify_outbox": NotifyOutboxResource(path=str(settings.outbox_db_path),
+                                              cooldown_hours=notify.cooldown_hours,
+                                              currency=settings.currency),
+    }

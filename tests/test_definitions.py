@@ -25,7 +25,12 @@ EXPECTED_ASSETS = {
     "serving/snapshot", "revenue/recent_orders", "revenue/targets_input", "revenue/calendar",
     "revenue/daily_sales", "revenue/product_daily_sales", "revenue/monthly_targets",
     "revenue/daily_targets", "revenue/top_products", "revenue/customer_ltv",
-    "revenue/ltv_distribution", "revenue/ltv_cohorts", "inventory/turnover", "inventory/reorder",
+    "revenue/ltv_distribution", "revenue/ltv_cohorts", "inventory/turnover",
+    "inventory/alerts", "inventory/alert_digest", "inventory/demand_history",
+    "inventory/demand_forecast", "inventory/reorder_suggestions",
+    "segments/clv_inputs", "segments/rfm", "segments/category_affinity",
+    "segments/customer_clv", "segments/customer_segments", "segments/clusters",
+    "segments/segment_members",
 }
 
 
