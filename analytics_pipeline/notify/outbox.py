@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from analytics_pipeline.notify.alerts import Alert
+from analytics_pipeline.sqlite_store import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -78,24 +79,11 @@ class Queued:
     suppressed: int
 
 
-class Outbox:
+class Outbox(SqliteStore):
     """The SQLite outbox; safe to share between processes."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            yield conn
-        finally:
-            conn.close()
+        super().__init__(path, SCHEMA)
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

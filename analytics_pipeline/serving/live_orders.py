@@ -8,11 +8,11 @@ API adds only newer orders to the published figures: nothing lost, nothing count
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from analytics_pipeline.sqlite_store import SqliteStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS live_orders (
@@ -57,24 +57,11 @@ class LiveOrder:
     status: str = "completed"
 
 
-class LiveOrderStore:
+class LiveOrderStore(SqliteStore):
     """The SQLite file of live orders; safe to share between processes."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            yield conn
-        finally:
-            conn.close()
+        super().__init__(path, SCHEMA)
 
     def add(self, order: LiveOrder) -> bool:
         """Store an order; ``False`` if its ``order_id`` was already received (idempotent)."""
