@@ -102,29 +102,33 @@ class ClockResource(dg.ConfigurableResource["ClockResource"]):
         return resolve_as_of(self.as_of, self.store_timezone)
 
 
+# One source for the defaults: the resource takes the settings' own.
+_DEFAULTS = Settings.from_env({})
+
+
 class ModelParamsResource(dg.ConfigurableResource["ModelParamsResource"]):
     """Tunable numbers: SQL models read them as bound parameters (``$target_growth``,
     ``$segment_vip_share``, ...), the CLV and cluster assets as model configuration.
-    Defaults equal :class:`Settings`' (see there for what each means)."""
+    Defaults are :class:`Settings`' (see there for what each means)."""
 
-    target_growth: float = 0.05
-    clv_horizon_days: float = 365.0
-    clv_discount_rate: float = 0.10
-    clv_min_repeat_customers: int = 30
-    segment_vip_share: float = 0.10
-    segment_new_days: int = 30
-    segment_inactive_days: int = 90
-    segment_at_risk_gap_multiple: float = 3.0
-    segment_at_risk_p_alive: float = 0.5
-    segment_loyalist_min_purchases: int = 5
-    segment_loyalist_max_gap_cv: float = 0.75
-    segment_affinity_min_share: float = 0.5
-    segment_affinity_min_purchases: int = 2
-    cluster_k_min: int = 3
-    cluster_k_max: int = 8
+    target_growth: float = _DEFAULTS.target_growth
+    clv_horizon_days: float = _DEFAULTS.clv_horizon_days
+    clv_discount_rate: float = _DEFAULTS.clv_discount_rate
+    clv_min_repeat_customers: int = _DEFAULTS.clv_min_repeat_customers
+    segment_vip_share: float = _DEFAULTS.segment_vip_share
+    segment_new_days: int = _DEFAULTS.segment_new_days
+    segment_inactive_days: int = _DEFAULTS.segment_inactive_days
+    segment_at_risk_gap_multiple: float = _DEFAULTS.segment_at_risk_gap_multiple
+    segment_at_risk_p_alive: float = _DEFAULTS.segment_at_risk_p_alive
+    segment_loyalist_min_purchases: int = _DEFAULTS.segment_loyalist_min_purchases
+    segment_loyalist_max_gap_cv: float = _DEFAULTS.segment_loyalist_max_gap_cv
+    segment_affinity_min_share: float = _DEFAULTS.segment_affinity_min_share
+    segment_affinity_min_purchases: int = _DEFAULTS.segment_affinity_min_purchases
+    cluster_k_min: int = _DEFAULTS.cluster_k_min
+    cluster_k_max: int = _DEFAULTS.cluster_k_max
     # Stock alert thresholds by InventoryPolicy field name (Settings.inventory).
     inventory: dict[str, float] = {}  # noqa: RUF012 - pydantic copies field defaults
-    forecast_engine: str = "statsforecast"
+    forecast_engine: str = _DEFAULTS.forecast_engine
 
     def as_params(self) -> dict[str, object]:
         params = self.model_dump()
