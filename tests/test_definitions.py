@@ -30,7 +30,8 @@ EXPECTED_ASSETS = {
     "inventory/demand_forecast", "inventory/reorder_suggestions",
     "segments/clv_inputs", "segments/rfm", "segments/category_affinity",
     "segments/customer_clv", "segments/customer_segments", "segments/clusters",
-    "segments/segment_members",
+    "segments/segment_members", "segments/segment_history", "segments/segment_performance",
+    "segments/segment_migration",
 }
 
 

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from analytics_pipeline.api.auth import require
-from analytics_pipeline.api.panels import State, open_snapshot
+from analytics_pipeline.api.panels import AsOf, State, open_snapshot
+from analytics_pipeline.api.segments_performance import SegmentPerformance, segment_performance
 from analytics_pipeline.api.segments_refresh import refresh_segments
 from analytics_pipeline.api.segments_summary import SegmentList, segment_list
 from analytics_pipeline.api.state import ServiceState, cached_json
@@ -96,6 +97,22 @@ async def list_segments(request: Request, state: State) -> Response:
     def build() -> bytes:
         with open_snapshot(state) as snap:
             return segment_list(snap, state.settings.currency).model_dump_json().encode()
+
+    return await cached_json(state, request, build)
+
+
+@router.get("/performance", response_model=SegmentPerformance,
+            dependencies=[Depends(require("read"))])
+async def performance(request: Request, state: State, as_of: AsOf = None) -> Response:
+    """Per month end (the last 12) each primary segment's size, next-month revenue, orders
+    and retention, and the customers moving between segments. Computed by the batch run
+    for its as_of; an earlier as_of day is a 422."""
+    moment = state.as_of(as_of)
+
+    def build() -> bytes:
+        with open_snapshot(state) as snap:
+            return segment_performance(snap, moment, state.settings.currency) \
+                .model_dump_json().encode()
 
     return await cached_json(state, request, build)
 
