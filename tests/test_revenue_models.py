@@ -498,9 +498,9 @@ def test_tiny_customer_ltv_and_cohorts_match_pandas(
     np.testing.assert_allclose(joined["orders"], joined["orders_pd"].fillna(0))
     assert (joined["first_order_at"] == joined["first"]).all()
 
-    first_month = expected["first"].dt.tz_convert("UTC").dt.to_period("M")
+    first_month = expected["first"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     known = known.assign(cohort=known["customer_id"].map(first_month),
-                         month=known["ordered_at"].dt.tz_convert("UTC").dt.to_period("M"))
+                         month=known["ordered_at"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M"))
     in_curve = known[known["month"] >= known["cohort"]]
     per_customer = (in_curve.groupby("cohort")["revenue"].sum()
                     / first_month.value_counts())
