@@ -39,7 +39,8 @@ from tests.browser_support import (
 pytestmark = pytest.mark.slow
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-PANELS = ("kpis", "trend", "products", "ltv", "turnover", "reorder", "alerts", "forecast")
+PANELS = ("kpis", "trend", "products", "ltv", "turnover", "reorder", "segments", "alerts",
+          "forecast")
 READY = "body[data-ready='1']"
 
 
@@ -179,6 +180,7 @@ def test_desktop_panels_show_the_api_and_warehouse_figures(
     _check_trend(page, warehouse, today["date"])
     _check_ltv(page, warehouse)
     _check_inventory(page, warehouse)
+    _check_segments(page, server, warehouse)
     _check_alerts(page, server, warehouse)
     _check_forecast(page, server)
     assert page.locator(".chart canvas").count() >= 3
@@ -226,6 +228,29 @@ def _check_inventory(page: Page, warehouse: Path) -> None:
     ((to_reorder,),) = _sql(warehouse, "SELECT COUNT(*) FROM inventory.reorder_suggestions", {})
     hint = f"{count_text(to_reorder)} products to reorder"
     assert _text(page, "[data-panel='reorder'] .hint") == hint
+
+
+def _check_segments(page: Page, server: DashboardServer, warehouse: Path) -> None:
+    ((vips,),) = _sql(warehouse, "SELECT COUNT(*) FROM segments.customer_segments "
+                      "WHERE is_vip", {})
+    vip_row = page.locator("[data-panel='segments'] tbody tr").filter(
+        has=page.locator("[data-segment='vip']"))
+    assert vip_row.locator("td").first.inner_text() == count_text(vips)
+    listed = _api(server, "/api/segments/list")
+    names = {s["name"]: s["id"] for s in listed["segments"] + listed["clusters"]}
+    moves = {(source, target): n for source, target, n in _sql(warehouse, """
+        SELECT from_segment, to_segment, customers FROM segments.segment_migration
+        WHERE month_end = (SELECT MAX(month_end) FROM segments.segment_migration)
+          AND from_segment <> to_segment""", {})}
+    assert moves, "the tiny store should move some customers between segments"
+    bars = page.locator("[data-panel='segments'] .bars li")
+    assert bars.count() >= 1
+    for i in range(bars.count()):
+        source, target = bars.nth(i).locator(".bar-label").inner_text().split(" \u2192 ")
+        shown = bars.nth(i).locator(".bar-value").inner_text()
+        key = (names.get(source, source), names.get(target, target))
+        assert shown == count_text(moves[key]), key
+    assert bars.first.locator(".bar-value").inner_text() == count_text(max(moves.values()))
 
 
 def _check_alerts(page: Page, server: DashboardServer, warehouse: Path) -> None:

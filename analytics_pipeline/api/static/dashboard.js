@@ -11,6 +11,7 @@ import { connectLive } from "./live.js";
 import { renderAlerts, renderForecast } from "./panels-alerts.js";
 import { renderReorder, renderTurnover } from "./panels-inventory.js";
 import { renderKpis, renderLtv, renderTopProducts, renderTrend } from "./panels-revenue.js";
+import { renderSegments } from "./panels-segments.js";
 
 let trendWindow = "30d";
 let newestAsOf = 0;
@@ -27,6 +28,9 @@ const PANELS = {
   // The panel shows categories only; the per-product list (at least one) is not needed.
   turnover: { path: () => "/api/inventory/turnover?limit=1", render: renderTurnover },
   reorder: { path: () => "/api/inventory/reorder", render: renderReorder },
+  // Two documents: the segments' sizes and the month-to-month moves between them.
+  segments: { path: () => ["/api/segments/list", "/api/segments/performance"],
+    render: renderSegments },
   alerts: { path: () => "/api/alerts?limit=50", render: renderAlerts },
   // Last: it waits for the alerts and the reorder list to pick its product.
   forecast: { path: forecastPath, render: renderForecast,
@@ -55,7 +59,8 @@ async function loadPanelNow(name) {
   section.setAttribute("aria-busy", "true");
   try {
     const path = await panel.path();
-    const data = path === null ? null : await getJSON(path);
+    const data = path === null ? null
+      : await (Array.isArray(path) ? Promise.all(path.map((p) => getJSON(p))) : getJSON(path));
     if (latest.get(name) !== request) return; // e.g. the trend window changed meanwhile
     loaded.set(name, data);
     failures.delete(name);
