@@ -18,6 +18,19 @@ NOW = dt.datetime(2026, 3, 31, 23, 0, tzinfo=dt.UTC)
 
 
 
+def models_reading(*keys: tuple[str, str]) -> list[SqlModel]:
+    """The models ``keys`` and every model they read, transitively, in build order."""
+    by_key = {(m.domain, m.name): m for m in discover()}
+    wanted = set(keys)
+    pending = list(wanted)
+    while pending:
+        for dep in by_key[pending.pop()].deps:
+            if dep in by_key and dep not in wanted:
+                wanted.add(dep)
+                pending.append(dep)
+    return in_dependency_order([by_key[key] for key in wanted])
+
+
 def build_models(
     wh: DuckDBWarehouse,
     models: list[SqlModel] | None = None,

@@ -20,8 +20,8 @@ from analytics_pipeline.resources import TargetsResource, WarehouseResource
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
-from analytics_pipeline.warehouse.sql_models import SqlModel, discover, in_dependency_order
-from tests.conftest import NOW, build_models, write_folder
+from analytics_pipeline.warehouse.sql_models import SqlModel, discover
+from tests.conftest import NOW, build_models, models_reading, write_folder
 
 MY_DOMAINS = ("revenue", "inventory")
 
@@ -73,15 +73,7 @@ MARCH_2025_REVENUE = 25 + 30  # o1 + o2: the base of March 2026's fallback targe
 
 def my_models() -> list[SqlModel]:
     """The revenue and inventory models plus every model they read, in build order."""
-    by_key = {(m.domain, m.name): m for m in discover()}
-    wanted = {key for key in by_key if key[0] in MY_DOMAINS}
-    pending = list(wanted)
-    while pending:
-        for dep in by_key[pending.pop()].deps:
-            if dep in by_key and dep not in wanted:
-                wanted.add(dep)
-                pending.append(dep)
-    return in_dependency_order([by_key[key] for key in wanted])
+    return models_reading(*((m.domain, m.name) for m in discover() if m.domain in MY_DOMAINS))
 
 
 def build_shop(

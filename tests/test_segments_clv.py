@@ -27,8 +27,7 @@ from analytics_pipeline.models.clv import (
 from analytics_pipeline.models.mle import ModelFitError
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
-from analytics_pipeline.warehouse.sql_models import discover
-from tests.conftest import build_models
+from tests.conftest import build_models, models_reading
 
 CDNOW = Path(__file__).parent / "data" / "cdnow"
 START = pd.Timestamp("1997-01-01")
@@ -113,8 +112,7 @@ def test_cdnow_through_the_converter_and_sql_gives_the_published_fits(tmp_path: 
     wh = DuckDBWarehouse(tmp_path / "cdnow.duckdb", "UTC")
     as_of = dt.datetime(1997, 9, 30, 23, 59, 59, tzinfo=dt.UTC)
     load_source(FolderSource(tmp_path / "contract"), wh, as_of)
-    wanted = {("ingest", "sales_lines"), ("revenue", "calendar"), ("segments", "clv_inputs")}
-    build_models(wh, [m for m in discover() if (m.domain, m.name) in wanted], as_of=as_of)
+    build_models(wh, models_reading(("segments", "clv_inputs")), as_of=as_of)
     inputs = wh.fetch_df("SELECT * FROM segments.clv_inputs")
     wh.close()
     assert len(inputs) == 2357

@@ -18,9 +18,8 @@ from analytics_pipeline.ingest.load import load_source
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
-from analytics_pipeline.warehouse.sql_models import discover
 from tests.api_support import materialize
-from tests.conftest import NOW, build_models, write_folder
+from tests.conftest import NOW, build_models, models_reading, write_folder
 
 # as_of = NOW = 2026-03-31 23:00 UTC: the month ends are 2025-04-30 .. 2026-03-31.
 # v spends most (the one VIP while there are at most 10 customers). b buys once in October
@@ -81,8 +80,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DuckDBWarehouse]:
     base = tmp_path_factory.mktemp("segment_shop")
     wh = DuckDBWarehouse(base / "shop.duckdb", "UTC")
     load_source(FolderSource(write_folder(base / "src", SHOP)), wh, NOW)
-    wanted = {("ingest", "sales_lines"), *(("segments", name) for name in SEGMENT_MODELS)}
-    build_models(wh, [m for m in discover() if (m.domain, m.name) in wanted])
+    build_models(wh, models_reading(*(("segments", name) for name in SEGMENT_MODELS)))
     yield wh
     wh.close()
 

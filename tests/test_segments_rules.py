@@ -22,8 +22,8 @@ from analytics_pipeline.resources import ModelParamsResource, WarehouseResource
 from analytics_pipeline.settings import Settings, SettingsError
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
-from analytics_pipeline.warehouse.sql_models import SqlModel, discover, in_dependency_order
-from tests.conftest import NOW, build_models, write_folder
+from analytics_pipeline.warehouse.sql_models import SqlModel, discover
+from tests.conftest import NOW, build_models, models_reading, write_folder
 
 MIXED = ("p1", "p2", "p4")  # one line each of kitchen, grocery, apparel: no affinity
 # (order, customer, day, status, products); as_of is 2026-03-31 23:00 UTC.
@@ -95,15 +95,7 @@ EXPECTED = {  # customer: (primary segment, every segment)
 
 def segment_models() -> list[SqlModel]:
     """The segments models and everything they read, in build order."""
-    by_key = {(m.domain, m.name): m for m in discover()}
-    wanted = {k for k in by_key if k[0] == "segments"}
-    pending = list(wanted)
-    while pending:
-        for dep in by_key[pending.pop()].deps:
-            if dep in by_key and dep not in wanted:
-                wanted.add(dep)
-                pending.append(dep)
-    return in_dependency_order([by_key[key] for key in wanted])
+    return models_reading(*((m.domain, m.name) for m in discover() if m.domain == "segments"))
 
 
 def build_shop(folder: Path, db: Path, **params: Any) -> DuckDBWarehouse:

@@ -6,16 +6,7 @@
 -- only, so a customer who only returned things in this history has 0 orders and NULL dates.
 -- tenure_days runs from the first purchase day to the as_of day, both store-local.
 WITH orders AS (
-  SELECT
-    customer_id,
-    order_id,
-    MIN(ordered_at) AS ordered_at,
-    MIN(sale_date) AS sale_date,
-    SUM(revenue) AS revenue,
-    MIN(CASE WHEN is_return THEN 1 ELSE 0 END) = 0 AS is_purchase
-  FROM ingest.sales_lines
-  WHERE customer_id IS NOT NULL
-  GROUP BY customer_id, order_id
+  SELECT * FROM revenue.customer_orders
 ), customers AS (
   SELECT
     customer_id,

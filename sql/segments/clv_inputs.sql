@@ -11,15 +11,7 @@
 -- describe the customer's own cadence; both are NULL with a single purchase day, gap_cv
 -- also with two (one gap has no spread to measure).
 WITH orders AS (
-  SELECT
-    customer_id,
-    order_id,
-    MIN(sale_date) AS sale_date,
-    SUM(revenue) AS revenue,
-    MIN(CASE WHEN is_return THEN 1 ELSE 0 END) = 0 AS is_purchase
-  FROM ingest.sales_lines
-  WHERE customer_id IS NOT NULL
-  GROUP BY customer_id, order_id
+  SELECT * FROM revenue.customer_orders
 ), purchase_days AS (
   SELECT customer_id, sale_date, SUM(revenue) AS revenue
   FROM orders

@@ -31,15 +31,7 @@ WITH bounds AS (
     CASE WHEN b.as_of_day = last_day(b.as_of_day) THEN 1 ELSE 0 END
   )) AS s(n)
 ), orders AS (
-  SELECT
-    customer_id,
-    order_id,
-    MIN(sale_date) AS sale_date,
-    SUM(revenue) AS revenue,
-    MIN(CASE WHEN is_return THEN 1 ELSE 0 END) = 0 AS is_purchase
-  FROM ingest.sales_lines
-  WHERE customer_id IS NOT NULL
-  GROUP BY customer_id, order_id
+  SELECT * FROM revenue.customer_orders
 ), purchase_days AS (
   SELECT customer_id, sale_date, SUM(revenue) AS revenue
   FROM orders

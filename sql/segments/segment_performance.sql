@@ -14,15 +14,7 @@ WITH bounds AS (
   FROM (SELECT DISTINCT month_end FROM segments.segment_history) AS h
   CROSS JOIN bounds AS b
 ), orders AS (
-  SELECT
-    customer_id,
-    order_id,
-    MIN(sale_date) AS sale_date,
-    SUM(revenue) AS revenue,
-    MIN(CASE WHEN is_return THEN 1 ELSE 0 END) = 0 AS is_purchase
-  FROM ingest.sales_lines
-  WHERE customer_id IS NOT NULL
-  GROUP BY customer_id, order_id
+  SELECT * FROM revenue.customer_orders
 ), activity AS (
   SELECT
     w.month_end,
