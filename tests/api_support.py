@@ -10,9 +10,12 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pytest
 import redis
+from fastapi.testclient import TestClient
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -88,3 +91,19 @@ def wait_for_http(url: str, seconds: float = 30) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"{url} did not answer within {seconds} s")
         time.sleep(0.1)
+
+
+def warehouse_rows(
+    warehouse: Path, sql: str, params: dict[str, object] | None = None
+) -> list[tuple[Any, ...]]:
+    """``sql`` straight on a warehouse file, read-only: the figures an answer must equal."""
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql, params or {}).fetchall()
+
+
+def get_json(client: TestClient, url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """A GET that must succeed, as JSON."""
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

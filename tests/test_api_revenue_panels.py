@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.serving.snapshot import current_snapshot
 from analytics_pipeline.settings import Settings
-from tests.api_support import materialize
+from tests.api_support import get_json, materialize
+from tests.api_support import warehouse_rows as _rows
 
 AS_OF = "2026-03-31T15:00:00"
 BATCH_DAY = date(2026, 3, 31)
@@ -48,17 +49,8 @@ def client(warehouse_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def _rows(warehouse: Path, sql: str, params: dict[str, object] | None = None
-          ) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        return conn.execute(sql, params or {}).fetchall()
-
-
 def _get(client: TestClient, url: str) -> dict[str, Any]:
-    response = client.get(url, headers=READ)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return get_json(client, url, READ)
 
 
 def _cents(value: object) -> Decimal:

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.settings import Settings
-from tests.api_support import materialize
+from tests.api_support import get_json, materialize
+from tests.api_support import warehouse_rows as _rows
 
 AS_OF = "2026-03-31T15:00:00"
 READ = {"Authorization": "Bearer reader"}
@@ -38,17 +38,8 @@ def client(warehouse_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
-def _rows(warehouse: Path, sql: str, params: dict[str, object] | None = None
-          ) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        return conn.execute(sql, params or {}).fetchall()
-
-
 def _get(client: TestClient, url: str) -> dict[str, Any]:
-    response = client.get(url, headers=READ)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return get_json(client, url, READ)
 
 
 def test_alerts_are_the_tables_rows_most_urgent_first(

@@ -9,9 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
@@ -19,7 +17,9 @@ from analytics_pipeline.api.app import create_app
 from analytics_pipeline.exports.resources import KlaviyoResource, MailchimpResource
 from analytics_pipeline.serving.snapshot import current_snapshot
 from analytics_pipeline.settings import Settings
+from tests.api_support import get_json as _get
 from tests.api_support import materialize
+from tests.api_support import warehouse_rows as _rows
 from tests.segments_fakes import FakeMailchimp, serve
 
 AS_OF = "2026-03-31T15:00:00"
@@ -43,18 +43,6 @@ def client(warehouse: Path) -> Iterator[TestClient]:
                                  redis_url=None)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-
-
-def _rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def _get(client: TestClient, url: str, headers: dict[str, str]) -> dict[str, Any]:
-    response = client.get(url, headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_list_counts_match_the_warehouse(client: TestClient, warehouse: Path) -> None:
