@@ -102,6 +102,16 @@ def test_low_stock_fires_at_the_confidence_threshold() -> None:
         False, True, False]
 
 
+def test_a_product_whose_weeks_swing_is_less_sure_to_run_out() -> None:
+    # Same forecast (2 a day) and stock; one sold 14 every week, the other 0 and 28 in
+    # turn: its coming week may as well be far off the forecast, so the chance is lower.
+    swinging = np.resize(np.repeat([0.0, 4.0], 7), DAYS)
+    position = shop([Item(on_hand=11), Item(units=swinging, on_hand=11)])
+    steady, swings = position.stockout_chance
+    assert steady == pytest.approx(stats.poisson.sf(10, 14), rel=1e-4)
+    assert 0.5 < swings < steady - 0.1
+
+
 def test_low_stock_counts_units_on_order_by_when_they_arrive() -> None:
     # No sales in the history: a constant stock with sales would look like deliveries.
     quiet = np.zeros(DAYS)

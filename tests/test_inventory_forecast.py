@@ -24,6 +24,7 @@ from analytics_pipeline.models.forecast import (
     classify,
     forecast_demand,
 )
+from analytics_pipeline.models.recent_level import category_level_ratio
 
 WEEKDAY = np.array([0.9, 0.9, 0.95, 1.0, 1.05, 1.3, 0.9])  # Monday first
 END = pd.Timestamp("2026-03-31")
@@ -178,3 +179,25 @@ def test_bigquery_ml_statements_parse_with_arima_plus_options() -> None:
 def test_bigquery_ml_refuses_odd_identifiers(project: str, dataset: str) -> None:
     with pytest.raises(ValueError, match="not"):
         bigquery_ml_statements(project, dataset)
+
+
+def test_category_level_ratio_follows_a_whole_category_shrunk_by_its_volume() -> None:
+    week = np.ones((7, 5))
+    sold = week * np.array([[20.0, 20.0, 10.0, 0.2, 1.0]])  # per day, last 7 days
+    forecast = np.array([70.0, 70.0, 70.0, 1.4, 7.0])  # units expected for a week
+    groups = np.array([0, 0, 1, 2, 3])
+    ratio = category_level_ratio(np.vstack([np.full((30, 5), np.nan), sold]), forecast,
+                                 groups)
+    assert ratio[0] == ratio[1] == pytest.approx((280 + 50) / (140 + 50))  # doubled
+    assert ratio[2] == pytest.approx(1.0)
+    assert ratio[3] == pytest.approx(1.0, abs=0.01)  # 1.4 vs 1.4 units
+    assert ratio[4] == pytest.approx(1.0, abs=0.01)  # 7 vs 7
+    assert category_level_ratio(sold * 100, forecast, groups)[0] == 2.0  # capped
+
+
+def test_forecast_follows_a_category_whose_level_dropped_last_week() -> None:
+    units = weekly_poisson([4.0] * 40, 182, seed=3)
+    units[-7:] = weekly_poisson([1.5] * 40, 7, seed=4)
+    forecast = forecast_demand(panel_of(units), groups=np.zeros(40, dtype=np.int64))
+    daily = forecast.mean[:7].sum() / 7 / 40
+    assert daily < 2.2  # the product models alone stay near the old level of 4

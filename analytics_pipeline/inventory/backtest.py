@@ -2,11 +2,13 @@
 
 Each replayed day is an as_of: the rules see only the history up to the end of that day
 (:meth:`DemandPanel.until`) and a forecast fitted on it. Forecasts are refitted every
-``refit_days`` (weekly by default, like a shop that reviews weekly); on the days between,
-the latest fit is used from that day on, so no day sees a forecast made after it. The
-claims are then checked against what happened next (:mod:`analytics_pipeline.models.backtest`),
-and the forecasts at each refit against the next 28 days' demand, next to a
-seasonal-naive forecast (same weekday last week) scored the same way.
+``refit_days``: daily by default, as the 06:00 refresh rebuilds them before the alerts (a
+week-old forecast misses the last days' moves, which production does not). With a longer
+period the latest fit is used on the days between, so no day sees a forecast made after
+it. The claims are then checked against what happened next
+(:mod:`analytics_pipeline.models.backtest`), and the forecasts at each refit against the
+next 28 days' demand, next to a seasonal-naive forecast (same weekday last week) scored
+the same way.
 
 Truth is the generator's (``daily_demand`` and ``stockout_days`` in its truth folder) or,
 for real data, the sales of days in stock (out-of-stock days left unscored).
@@ -95,12 +97,12 @@ class BacktestReport:
         low, fc = self.low_stock, self.forecast
         lines = [f"backtest {self.first_day} .. {self.last_day} (daily as_of), "
                  f"{self.products} products, truth: {self.truth}",
-                 f"low stock: precision {_pct(low.get('precision'))} "
-                 f"({low.get('confirmed')}/{low.get('alerts')} alerts), recall "
+                 f"low stock: precision {_pct(low.get('in_stock_precision'))} of the "
+                 f"{low.get('in_stock_alerts')} alerts raised with stock on hand, "
+                 f"{_pct(low.get('precision'))} of all {low.get('alerts')} (those raised "
+                 f"when already out are right by definition); recall "
                  f"{_pct(low.get('recall'))} ({low.get('caught')}/{low.get('stockouts')} "
-                 f"stockouts alerted {low.get('notice_days')}+ days ahead); alerts while "
-                 f"still in stock: {low.get('in_stock_alerts')}, precision "
-                 f"{_pct(low.get('in_stock_precision'))}"]
+                 f"stockouts alerted {low.get('notice_days')}+ days ahead)"]
         for rule, figures in self.rules.items():
             lines.append(f"  {rule:<11} {figures['alerts']:>6} alerts, {figures['scored']:>6} "
                          f"scored, precision {_pct(figures['precision'])}")
@@ -110,7 +112,7 @@ class BacktestReport:
                          f"{f.get('mase', float('nan')):.3f}  80% coverage "
                          f"{_pct(f.get('coverage_80'))}  95% coverage {_pct(f.get('coverage_95'))}")
         lines.append(f"MASE ratio model / seasonal naive: {fc.get('mase_ratio', float('nan')):.3f}"
-                     f" ({fc.get('origins')} weekly origins x {fc.get('horizon')} days)")
+                     f" ({fc.get('origins')} origins x {fc.get('horizon')} days)")
         lines.append(f"{self.seconds:.0f} s")
         return "\n".join(lines)
 
@@ -126,7 +128,7 @@ class BacktestConfig:
     ``notice_days``: how far ahead a stockout must be alerted to count as caught."""
 
     weeks: int = 12
-    refit_days: int = 7
+    refit_days: int = 1
     notice_days: int = 1
     policy: InventoryPolicy = field(default_factory=InventoryPolicy)
     forecast: ForecastConfig = field(default_factory=ForecastConfig)

@@ -14,9 +14,12 @@ Both fitted models come from statsforecast. Before fitting, out-of-stock days ar
 (:mod:`~analytics_pipeline.models.demand_panel`: censored demand, not zero demand) and
 holiday spikes divided out; after, holidays and, when the history is over a year and
 four weeks long, last year's season are multiplied back in
-(:mod:`~analytics_pipeline.models.calendar_effects`). Intervals come from a negative
-binomial around the mean whose spread is measured on each product's recent errors
-(:mod:`~analytics_pipeline.models.count_distribution`).
+(:mod:`~analytics_pipeline.models.calendar_effects`). Before that, each product's
+forecast is scaled by how its whole category's last week compared with what the models
+expect (:mod:`~analytics_pipeline.models.recent_level`): a shift the category shows at once,
+like the drop after the holiday season, which single products' levels follow only slowly.
+Intervals come from a negative binomial around the mean whose spread is measured on each
+product's recent errors (:mod:`~analytics_pipeline.models.count_distribution`).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from analytics_pipeline.models.demand_panel import (
     weekday_profile,
 )
 from analytics_pipeline.models.forecast_fit import dispersion, fit_columns, size_from_sd
+from analytics_pipeline.models.recent_level import category_level_ratio
 
 FORECAST_COLUMNS = ("product_id", "forecast_date", "mean", "lo80", "hi80", "lo95", "hi95",
                     "std_dev", "seasonal_factor", "model")
@@ -206,6 +210,8 @@ def forecast_demand(
         mean[:, smooth] = np.maximum(fit.mean, 0.0)
         assert fit.sd is not None  # noqa: S101 - asked for with level=80
         size[smooth] = size_from_sd(mean[:, smooth], fit.sd)
+    # Whole categories move faster than smoothed product levels follow (recent_level).
+    mean *= category_level_ratio(demand / hol_history[:, None], mean[:7].sum(axis=0), groups)
     calendar = yearly_factors(ordinary, first, h, groups) * hol_future[:, None]
     mean *= calendar
     has_year = first <= len(panel.days) - YEAR_IN_WEEKS - 28

@@ -112,18 +112,26 @@ def stockout_offset(on_hand: FloatArray, projected: FloatArray) -> IntArray:
 
 
 def stockout_probability(
-    on_hand: FloatArray, arrivals: FloatArray, mean: FloatArray, size: FloatArray
+    on_hand: FloatArray, arrivals: FloatArray, mean: FloatArray, size: FloatArray,
+    level_size: FloatArray,
 ) -> FloatArray:
     """Chance the shelf is empty at the end of some day of ``mean``'s rows.
 
     For each day k, P(demand over days 1..k >= stock + arrivals by day k), with the sum's
     negative-binomial size moment-matched; the largest over k (a lower bound of the
     chance of any stockout, close to it because the days' sums move together).
+
+    Adding up independent days understates how far a sum of days strays from the
+    forecast: a level that is off (a season ending, a fad fading) is off every day, so
+    the misses add up instead of cancelling. ``level_size``, the negative-binomial size
+    of the product's recent weekly totals, bounds the sum's size: the sum is taken to be
+    at least as spread out, relative to its mean, as whole weeks have been.
     """
     total = np.cumsum(mean, axis=0)
     excess = np.cumsum(mean**2, axis=0) / np.maximum(size, 1e-9)
     sizes = np.where(excess > 0, total**2 / np.maximum(excess, 1e-12),
                      count_distribution.POISSON_SIZE)
+    sizes = np.minimum(sizes, level_size)
     available = on_hand + np.cumsum(arrivals, axis=0)
     chance = count_distribution.at_least_probability(total, sizes, available)
     return np.asarray(np.where(on_hand <= 0, 1.0, chance.max(axis=0, initial=0.0)),

@@ -88,7 +88,9 @@ class StockPosition:
         Units per week over the 4 weeks before the last 7 days (days in stock only).
     weekly_size
         Negative-binomial size of weekly sales, from the 12 weeks before the last 7 days:
-        how much a week swings by chance (customers buy several units, come back ...).
+        how much a week swings by chance (customers buy several units, come back ...) and
+        with the season; ``stockout_chance`` takes the days ahead to stray at least as far
+        from the forecast.
     days_since_sale
         Days since the last sale (since the first day when never sold).
     baseline_daily
@@ -150,8 +152,9 @@ def stock_position(
     plan = reorder_plan(stock, orders, forecast.mean, forecast.size, catalog.lead_time,
                         catalog.pack_size, policy)
     window = int(policy.low_stock_days)
+    weekly_size = _weekly_size(panel)
     chance = stockout_probability(stock, orders.arrivals[:window], forecast.mean[:window],
-                                  forecast.size)
+                                  forecast.size, weekly_size)
     units = np.nan_to_num(panel.units)
     return StockPosition(
         as_of=as_of, product_ids=panel.product_ids, catalog=catalog, forecast=forecast,
@@ -160,7 +163,7 @@ def stock_position(
         prior_censored=np.asarray(panel.out_of_stock[-14:-7].any(axis=0), dtype=np.bool_),
         reference_weekly=7 * _baseline(panel.until(panel.days[-8]) if len(panel.days) > 7
                                        else panel),
-        weekly_size=_weekly_size(panel),
+        weekly_size=weekly_size,
         days_since_sale=_days_since_sale(panel), baseline_daily=_baseline(panel),
         turnover=_turnover(panel), unit_revenue=_unit_revenue(panel, catalog),
         promoted=_promoted(panel),
