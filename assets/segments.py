@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics_pipeline.models.clusters import ClusterConfig, Clustering, cluster_customers
+from analytics_pipeline.models.clusters_bigquery import run_bigquery_kmeans
 from analytics_pipeline.models.clv import ClvConfig, ClvScores, score_customers
 from analytics_pipeline.resources import ModelParamsResource, WarehouseResource
 from analytics_pipeline.warehouse import Warehouse
@@ -60,6 +61,24 @@ def write_clusters(warehouse: Warehouse, config: ClusterConfig) -> Clustering:
     return clustering
 
 
+def build_clusters(warehouse: Warehouse, params: ModelParamsResource) -> dict[str, Any]:
+    """Replace ``segments.clusters`` with the configured engine; return the run's metadata
+    (``dagster/row_count``, the chosen k, every k's score and the cluster profiles)."""
+    if params.clustering_engine == "bigquery_ml":
+        run = run_bigquery_kmeans(warehouse, params.cluster_config())
+        return {
+            "dagster/row_count": run.rows, "engine": "bigquery_ml KMEANS", "k": run.k,
+            "davies_bouldin_by_k": {str(k): round(s, 4) for k, s in run.davies_bouldin.items()},
+            "clusters": dg.MetadataValue.json(run.profiles.to_dict(orient="records")),
+        }
+    clustering = write_clusters(warehouse, params.cluster_config())
+    return {
+        "dagster/row_count": len(clustering.customers), "engine": "sklearn", "k": clustering.k,
+        "silhouette_by_k": {str(k): round(s, 4) for k, s in clustering.silhouettes.items()},
+        "clusters": dg.MetadataValue.json(clustering.profiles.to_dict(orient="records")),
+    }
+
+
 def _clv_metadata(scores: ClvScores) -> dict[str, Any]:
     meta: dict[str, Any] = {"dagster/row_count": len(scores.customers), "note": scores.note}
     if scores.model:
@@ -89,16 +108,12 @@ def customer_clv(
 @dg.asset(
     key=CLUSTERS_KEY, group_name="segments",
     deps=[dg.AssetKey(["segments", "rfm"]), CLV_KEY],
-    description="k-means cluster of every customer on log RFM + CLV, k by silhouette.",
+    description="k-means cluster of every customer on log RFM + CLV, k by silhouette "
+                "(scikit-learn), or by Davies-Bouldin index (BigQuery ML KMEANS).",
 )
 def clusters(
     warehouse: WarehouseResource, model_params: ModelParamsResource
 ) -> dg.MaterializeResult[None]:
     with warehouse.open() as wh:
-        clustering = write_clusters(wh, model_params.cluster_config())
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": len(clustering.customers),
-        "k": clustering.k,
-        "silhouette_by_k": {str(k): round(s, 4) for k, s in clustering.silhouettes.items()},
-        "clusters": dg.MetadataValue.json(clustering.profiles.to_dict(orient="records")),
-    })
+        metadata = build_clusters(wh, model_params)
+    return dg.MaterializeResult(metadata=metadata)

@@ -8,6 +8,17 @@ them consistent with every other published table; new thresholds or a new cluste
 range in the settings take effect at once. The new snapshot is the current one with the
 ``segments`` tables replaced (the manifest's ``as_of`` and live watermark stay).
 
+A refresh leaves the tables a rebuild of every model would, but rebuilds only what may
+differ (see :mod:`analytics_pipeline.api.segments_reuse` for the checks): ``rfm``,
+``customer_segments``, ``segment_members`` and the clusters always; ``customer_clv`` when
+the CLV settings or its inputs changed; ``clv_inputs`` and ``category_affinity`` (no
+settings; inputs change only with a pipeline run) never. ``segment_history`` replays the
+thresholds over the last 12 month ends, so appending only this ``as_of``'s rows would
+leave earlier month ends under old thresholds and disagree with a full run: it, and
+``segment_performance`` and ``segment_migration`` that read it, are rebuilt when the
+thresholds (or the orders) changed since they were built, and kept otherwise. On BigQuery
+every model is rebuilt, as before.
+
 DuckDB admits one writer process: while a pipeline run holds the file, opening it fails
 with :class:`WarehouseBusyError` (the endpoint answers 409). One refresh at a time runs
 in this process too.
@@ -17,11 +28,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from analytics_pipeline.assets.segments import write_clusters, write_customer_clv
+from analytics_pipeline.api.segments_reuse import ReusePlan, reads_settings
+from analytics_pipeline.assets.segments import build_clusters, write_customer_clv
 from analytics_pipeline.resources import ModelParamsResource
 from analytics_pipeline.serving.snapshot import republish_schema
 from analytics_pipeline.settings import Settings
@@ -30,6 +44,9 @@ from analytics_pipeline.warehouse import open_warehouse as _open
 from analytics_pipeline.warehouse.sql_models import discover, in_dependency_order
 
 _RUNNING = threading.Lock()
+# Rebuilt on every refresh: they follow the thresholds and cluster settings (clusters too).
+_ALWAYS = frozenset({"rfm", "customer_segments", "segment_members"})
+_CLV_READS = frozenset({("segments", "clv_inputs")})
 
 
 @dataclass
@@ -38,6 +55,8 @@ class RefreshOutcome:
     seconds: float
     rows: dict[str, int] = field(default_factory=dict)
     snapshot: Path | None = None
+    # Wall seconds of each step (every SQL model, customer_clv, clusters, publish).
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 def refresh_segments(settings: Settings, as_of: datetime) -> RefreshOutcome:
@@ -48,10 +67,12 @@ def refresh_segments(settings: Settings, as_of: datetime) -> RefreshOutcome:
     try:
         warehouse = _open(settings.warehouse_url, settings.store_timezone)
         try:
-            outcome = RefreshOutcome(as_of=as_of, seconds=0.0, rows=_rebuild(
-                warehouse, settings, as_of))
+            outcome = RefreshOutcome(as_of=as_of, seconds=0.0)
+            outcome.rows = _rebuild(warehouse, settings, as_of, outcome.steps)
             if isinstance(warehouse, DuckDBWarehouse):  # BigQuery is read directly
-                outcome.snapshot = republish_schema(warehouse, settings.serving_path, "segments")
+                with _timed(outcome.steps, "publish"):
+                    outcome.snapshot = republish_schema(
+                        warehouse, settings.serving_path, "segments")
         finally:
             warehouse.close()
     finally:
@@ -60,22 +81,50 @@ def refresh_segments(settings: Settings, as_of: datetime) -> RefreshOutcome:
     return outcome
 
 
-def _rebuild(warehouse: Warehouse, settings: Settings, as_of: datetime) -> dict[str, int]:
+@contextmanager
+def _timed(steps: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    steps[name] = time.perf_counter() - started
+
+
+def _rebuild(
+    warehouse: Warehouse, settings: Settings, as_of: datetime, steps: dict[str, float]
+) -> dict[str, int]:
     params = ModelParamsResource(**{
         name: getattr(settings, name) for name in ModelParamsResource.model_fields})
     values = {"as_of": as_of, "store_tz": settings.store_timezone, **params.as_params()}
     rows: dict[str, int] = {}
     warehouse.ensure_schema("segments")
+    plan = ReusePlan(warehouse, values) if isinstance(warehouse, DuckDBWarehouse) else None
+    clv_recipe = repr(params.clv_config())
     # The SQL models in dependency order, CLV right after its inputs (customer_segments
     # reads it), the clusters at the end (they read rfm and the CLV).
     for model in in_dependency_order(discover("segments")):
-        warehouse.execute(model.create_statement, values)
-        if model.name == "clv_inputs":
-            rows["customer_clv"] = len(write_customer_clv(warehouse, params.clv_config())
-                                       .customers)
+        if model.name in _ALWAYS or not _kept(plan, model.name, model.query, model.deps,
+                                              reads_settings(model.query)):
+            with _timed(steps, model.name):
+                warehouse.execute(model.create_statement, values)
+            if plan is not None:
+                plan.built(model.name, model.query, model.deps, reads_settings(model.query))
+        if model.name == "clv_inputs" and not _kept(plan, "customer_clv", clv_recipe,
+                                                    _CLV_READS, True):
+            with _timed(steps, "customer_clv"):
+                write_customer_clv(warehouse, params.clv_config())
+            if plan is not None:
+                plan.built("customer_clv", clv_recipe, _CLV_READS, True)
         rows[model.name] = _count(warehouse, model.name)
-    rows["clusters"] = len(write_clusters(warehouse, params.cluster_config()).customers)
+    rows["customer_clv"] = _count(warehouse, "customer_clv")
+    with _timed(steps, "clusters"):
+        rows["clusters"] = int(build_clusters(warehouse, params)["dagster/row_count"])
+    if plan is not None:
+        plan.save()
     return rows
+
+
+def _kept(plan: ReusePlan | None, name: str, recipe: str,
+          reads: Iterable[tuple[str, str]], configured: bool) -> bool:
+    return plan is not None and plan.keep(name, recipe, reads, configured)
 
 
 def _count(warehouse: Warehouse, table: str) -> int:

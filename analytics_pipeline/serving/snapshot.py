@@ -66,7 +66,8 @@ def republish_schema(wh: DuckDBWarehouse, serving_dir: Path, schema: str) -> Pat
     warehouse, made current; the manifest keeps its batch ``as_of`` and live watermark.
 
     For recomputing one domain between runs (``POST /api/segments/refresh``): copying the
-    file and replacing a few tables is much faster than :func:`publish_snapshot`.
+    file and replacing a few tables is much faster than :func:`publish_snapshot`. Tables
+    whose content the copy already holds (same :func:`table_digest`) are not rewritten.
     """
     source = current_snapshot(serving_dir)
     if source is None or not source.exists():
@@ -82,7 +83,13 @@ def republish_schema(wh: DuckDBWarehouse, serving_dir: Path, schema: str) -> Pat
     wh.execute(f"ATTACH '{quoted}' AS snap")
     try:
         wh.execute(f"CREATE SCHEMA IF NOT EXISTS snap.{schema}")
+        held = {str(t) for (t,) in wh.fetch_all(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'snap' "
+            "AND table_schema = $s", {"s": schema})}
         for table in tables:
+            if table in held and (table_digest(wh, f"snap.{schema}.{table}")
+                                  == table_digest(wh, f"{schema}.{table}")):
+                continue
             wh.execute(f"CREATE OR REPLACE TABLE snap.{schema}.{table} AS "
                        f"SELECT * FROM {schema}.{table}")
         wh.execute("UPDATE snap.main.manifest SET published_at = now()")
@@ -91,6 +98,14 @@ def republish_schema(wh: DuckDBWarehouse, serving_dir: Path, schema: str) -> Pat
     _point_at(serving_dir, target)
     _prune(serving_dir, keep=target)
     return target
+
+
+def table_digest(wh: DuckDBWarehouse, table: str) -> str:
+    """Row count and the sum of the row hashes of ``table`` (qualified): order-free, and a
+    fraction of a second even for ten million rows."""
+    ((count, total),) = wh.fetch_all(
+        f"SELECT count(*), sum(hash(t)::HUGEINT) FROM {table} AS t")
+    return f"{count}:{total}"
 
 
 def current_snapshot(serving_dir: Path) -> Path | None:

@@ -17,24 +17,33 @@ WITH base AS (
     revenue AS monetary
   FROM revenue.customer_ltv
   WHERE orders > 0
-), tiles AS (
+), ranked AS (
   -- The three sorted columns are never NULL here, so NULL ordering cannot matter.
+  -- RANK() - 1 is the position of the first customer with the same value, whose NTILE(5)
+  -- is the lowest quintile that value reaches: one sort per score instead of two.
   SELECT
     *,
-    NTILE(5) OVER (ORDER BY recency_days DESC) AS r_tile,
-    NTILE(5) OVER (ORDER BY frequency) AS f_tile,
-    NTILE(5) OVER (ORDER BY monetary) AS m_tile
+    RANK() OVER (ORDER BY recency_days DESC) - 1 AS r_pos,
+    RANK() OVER (ORDER BY frequency) - 1 AS f_pos,
+    RANK() OVER (ORDER BY monetary) - 1 AS m_pos,
+    COUNT(*) OVER () AS n
   FROM base
+), buckets AS (
+  -- NTILE(5) puts n // 5 + 1 rows in each of the first n % 5 quintiles, n // 5 in the rest.
+  SELECT *, n // 5 AS q, n % 5 AS r FROM ranked
 ), scores AS (
   SELECT
     customer_id,
     recency_days,
     frequency,
     monetary,
-    MIN(r_tile) OVER (PARTITION BY recency_days) AS r_score,
-    MIN(f_tile) OVER (PARTITION BY frequency) AS f_score,
-    MIN(m_tile) OVER (PARTITION BY monetary) AS m_score
-  FROM tiles
+    CASE WHEN r_pos < r * (q + 1) THEN r_pos // (q + 1) ELSE (r_pos - r) // GREATEST(q, 1) END
+      + 1 AS r_score,
+    CASE WHEN f_pos < r * (q + 1) THEN f_pos // (q + 1) ELSE (f_pos - r) // GREATEST(q, 1) END
+      + 1 AS f_score,
+    CASE WHEN m_pos < r * (q + 1) THEN m_pos // (q + 1) ELSE (m_pos - r) // GREATEST(q, 1) END
+      + 1 AS m_score
+  FROM buckets
 )
 SELECT
   customer_id,
