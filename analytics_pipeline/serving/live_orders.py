@@ -65,22 +65,29 @@ class LiveOrderStore(SqliteStore):
 
     def add(self, order: LiveOrder) -> bool:
         """Store an order; ``False`` if its ``order_id`` was already received (idempotent)."""
+        return self.add_many([order]) == 1
+
+    def add_many(self, orders: Sequence[LiveOrder]) -> int:
+        """Store orders in one transaction (a synced page at once); returns how many were new."""
+        added = 0
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
-            inserted = conn.execute(
-                "INSERT OR IGNORE INTO live_orders (order_id, customer_id, ordered_at, channel,"
-                " status) VALUES (?, ?, ?, ?, ?)",
-                (order.order_id, order.customer_id, order.ordered_at, order.channel,
-                 order.status),
-            ).rowcount
-            if inserted:
-                conn.executemany(
-                    "INSERT INTO live_order_lines VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [(order.order_id, ln.line_number, ln.product_id, ln.quantity,
-                      ln.unit_price, ln.discount, ln.unit_cost) for ln in order.lines],
-                )
+            for order in orders:
+                inserted = conn.execute(
+                    "INSERT OR IGNORE INTO live_orders (order_id, customer_id, ordered_at,"
+                    " channel, status) VALUES (?, ?, ?, ?, ?)",
+                    (order.order_id, order.customer_id, order.ordered_at, order.channel,
+                     order.status),
+                ).rowcount
+                if inserted:
+                    added += 1
+                    conn.executemany(
+                        "INSERT INTO live_order_lines VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [(order.order_id, ln.line_number, ln.product_id, ln.quantity,
+                          ln.unit_price, ln.discount, ln.unit_cost) for ln in order.lines],
+                    )
             conn.execute("COMMIT")
-        return bool(inserted)
+        return added
 
     def high_water(self) -> int:
         """The newest sequence number (0 when empty)."""
