@@ -10,11 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import duckdb
 from fastapi import Depends, Query
 
 from analytics_pipeline.api.state import ServiceState, service
 from analytics_pipeline.clock import AsOfError
+from analytics_pipeline.serving.readers import Cursor
 from analytics_pipeline.serving.snapshot import SnapshotMissingError
 
 State = Annotated[ServiceState, Depends(service)]
@@ -34,14 +34,15 @@ class Snapshot:
     """One answer's reads: all through one cursor, so a snapshot published while a request
     runs cannot mix two batches in one response."""
 
-    def __init__(self, cursor: duckdb.DuckDBPyConnection, zone: ZoneInfo) -> None:
+    def __init__(self, cursor: Cursor, zone: ZoneInfo) -> None:
         self.cursor = cursor
         self.zone = zone
 
     def fetch(
         self, sql: str, params: Mapping[str, object] | None = None
     ) -> list[tuple[object, ...]]:
-        return self.cursor.execute(sql, dict(params or {})).fetchall()
+        rows: list[tuple[object, ...]] = self.cursor.execute(sql, dict(params or {})).fetchall()
+        return rows
 
     def has_table(self, name: str) -> bool:
         domain, _, table = name.partition(".")

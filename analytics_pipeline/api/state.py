@@ -16,7 +16,7 @@ from analytics_pipeline.api.cache import Cache
 from analytics_pipeline.api.metrics import ApiMetrics
 from analytics_pipeline.clock import resolve_as_of
 from analytics_pipeline.serving.live_orders import LiveOrderStore
-from analytics_pipeline.serving.snapshot import SnapshotReader
+from analytics_pipeline.serving.readers import Reader
 from analytics_pipeline.settings import Settings
 
 JSON = "application/json"
@@ -28,7 +28,7 @@ class ServiceState:
     settings: Settings
     api_keys: ApiKeys
     cache: Cache
-    reader: SnapshotReader
+    reader: Reader
     live: LiveOrderStore
     metrics: ApiMetrics
     _live_seq: int = 0

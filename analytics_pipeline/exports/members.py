@@ -1,7 +1,8 @@
 """Who is in a segment: the named segments of ``segments.customer_segments``, the
 clusters of ``segments.clusters``, with contact fields from ``segments.segment_members``.
 
-Reads the published snapshot (always DuckDB), through one cursor the caller owns.
+Reads the published tables (a DuckDB snapshot or BigQuery), through one cursor the caller
+owns.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import duckdb
+from analytics_pipeline.serving.readers import Cursor
 
 NAMED_SEGMENTS = ("vip", "new", "inactive", "at_risk", "loyalist", "regular")
 _SEGMENT_ID = re.compile(r"^(vip|new|inactive|at_risk|loyalist|regular|affinity:.+|cluster:\d+)$")
@@ -82,14 +83,14 @@ def _query(segment: str) -> tuple[str, str, dict[str, object]]:
     return NAMED_MEMBERS, NAMED_COUNT, {"segment": segment}
 
 
-def count_members(cursor: duckdb.DuckDBPyConnection, segment: str) -> int:
+def count_members(cursor: Cursor, segment: str) -> int:
     _, sql, params = _query(segment)
     (value,) = cursor.execute(sql, params).fetchall()[0]
     return int(value)
 
 
 def page_members(
-    cursor: duckdb.DuckDBPyConnection, segment: str, limit: int, offset: int
+    cursor: Cursor, segment: str, limit: int, offset: int
 ) -> list[Member]:
     """One page of the segment's members, ordered by customer id."""
     sql, _, params = _query(segment)
@@ -97,7 +98,7 @@ def page_members(
     return [_member(row) for row in rows]
 
 
-def iter_members(cursor: duckdb.DuckDBPyConnection, segment: str) -> Iterator[Member]:
+def iter_members(cursor: Cursor, segment: str) -> Iterator[Member]:
     """Every member, read in chunks so a large segment is never held in memory at once."""
     offset = 0
     while True:

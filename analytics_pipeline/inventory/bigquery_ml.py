@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from analytics_pipeline.warehouse import Warehouse
+from analytics_pipeline.warehouse.bigquery_layout import layout_of
 from analytics_pipeline.warehouse.params import identifier
 
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,61}[a-z0-9]$")
@@ -68,6 +69,10 @@ def bigquery_ml_statements(
     inventory = f"{project}.{identifier(dataset)}_inventory"
     model = f"`{inventory}.{MODEL_NAME}`"
     h = int(options.horizon)
+    # The same layout the statsforecast path's load job gives the table: BigQuery refuses
+    # to replace a table with a differently partitioned one.
+    layout = layout_of("inventory", "demand_forecast")
+    clauses = layout.clauses() if layout else ""
     create_model = f"""CREATE OR REPLACE MODEL {model}
 OPTIONS (
   model_type = 'ARIMA_PLUS',
@@ -83,7 +88,7 @@ OPTIONS (
 SELECT product_id, day, CAST(units AS FLOAT64) AS units
 FROM `{inventory}.demand_history`
 WHERE NOT out_of_stock"""  # noqa: S608 - validated identifiers and an int only
-    forecast = f"""CREATE OR REPLACE TABLE `{inventory}.demand_forecast` AS
+    forecast = f"""CREATE OR REPLACE TABLE `{inventory}.demand_forecast` {clauses} AS
 SELECT
   f80.product_id,
   CAST(f80.forecast_timestamp AS DATE) AS forecast_date,

@@ -11,6 +11,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import pandas as pd
@@ -20,6 +21,7 @@ from google.api_core.exceptions import NotFound
 from google.cloud import bigquery
 
 from analytics_pipeline.warehouse.base import Params
+from analytics_pipeline.warehouse.bigquery_layout import layout_of
 from analytics_pipeline.warehouse.dialect import to_bigquery
 from analytics_pipeline.warehouse.params import identifier, used_params
 
@@ -64,10 +66,7 @@ class BigQueryWarehouse:
 
     def load_arrow(self, domain: str, table: str, batches: pa.RecordBatchReader) -> int:
         self.ensure_schema(domain)
-        config = bigquery.LoadJobConfig(
-            source_format=bigquery.SourceFormat.PARQUET,
-            write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
-        )
+        config = load_job_config(domain, table)
         # Spooled through a local Parquet file: load jobs are free, streaming inserts are not.
         with tempfile.NamedTemporaryFile(suffix=".parquet") as spool:
             with pq.ParquetWriter(spool.name, batches.schema) as writer:
@@ -91,22 +90,61 @@ class BigQueryWarehouse:
     def _dataset_id(self, domain: str) -> str:
         return f"{self.project}.{self.dataset}_{identifier(domain)}"
 
+    @property
+    def client(self) -> bigquery.Client:
+        """The client, for BigQuery-native work (BigQuery ML, publication metadata)."""
+        return self._client
+
     def _query(self, statement: str, params: Params | None) -> bigquery.QueryJob:
-        names = set(_AT_PARAM.findall(statement))
         values = {"store_tz": self.store_timezone, **(params or {})}
-        chosen = used_params(" ".join(f"${n}" for n in names), values)
-        config = bigquery.QueryJobConfig(
-            query_parameters=[_parameter(name, value) for name, value in chosen.items()]
+        return self._client.query(statement, job_config=query_config(statement, values))
+
+
+def query_config(statement: str, values: Params) -> bigquery.QueryJobConfig:
+    """A job configuration binding the ``@name`` parameters ``statement`` uses, typed
+    from their Python values: values travel beside the SQL, never inside it."""
+    names = set(_AT_PARAM.findall(statement))
+    chosen = used_params(" ".join(f"${n}" for n in names), values)
+    return bigquery.QueryJobConfig(
+        query_parameters=[_parameter(name, value) for name, value in sorted(chosen.items())]
+    )
+
+
+def load_job_config(domain: str, table: str) -> bigquery.LoadJobConfig:
+    """A Parquet load that replaces ``domain.table`` with the layout SQL gives it too."""
+    config = bigquery.LoadJobConfig(
+        source_format=bigquery.SourceFormat.PARQUET,
+        write_disposition=bigquery.WriteDisposition.WRITE_TRUNCATE,
+    )
+    layout = layout_of(domain, table)
+    if layout and layout.partition_column:
+        config.time_partitioning = bigquery.TimePartitioning(
+            type_=layout.granularity, field=layout.partition_column
         )
-        return self._client.query(statement, job_config=config)
+    if layout and layout.cluster_by:
+        config.clustering_fields = list(layout.cluster_by)
+    return config
 
 
 def _parameter(name: str, value: object) -> Any:
+    # Lists bind as arrays (``col IN UNNEST(@ids)``, DuckDB's ``col = ANY($ids)``), typed
+    # by their first element; an empty list is an empty STRING array.
+    if isinstance(value, list | tuple):
+        kind = _scalar_type(name, value[0]) if value else "STRING"
+        return bigquery.ArrayQueryParameter(name, kind, list(value))
+    if value is None:
+        # BigQuery has no untyped NULL; the queries compare optional filters with
+        # `@x IS NULL OR text_column = @x`, so a NULL is a STRING.
+        return bigquery.ScalarQueryParameter(name, "STRING", None)
+    return bigquery.ScalarQueryParameter(name, _scalar_type(name, value), cast(Any, value))
+
+
+def _scalar_type(name: str, value: object) -> str:
     kinds: list[tuple[type, str]] = [
         (bool, "BOOL"), (int, "INT64"), (float, "FLOAT64"),
-        (datetime, "TIMESTAMP"), (date, "DATE"), (str, "STRING"),
+        (Decimal, "NUMERIC"), (datetime, "TIMESTAMP"), (date, "DATE"), (str, "STRING"),
     ]
     for python_type, bq_type in kinds:
         if isinstance(value, python_type):
-            return bigquery.ScalarQueryParameter(name, bq_type, cast(Any, value))
+            return bq_type
     raise TypeError(f"parameter {name!r}: no BigQuery type for {type(value).__name__}")
