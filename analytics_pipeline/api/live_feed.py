@@ -59,6 +59,8 @@ class LiveFeed:
         while True:
             # Ticks sit on multiples of the interval so every server process ticks together.
             await asyncio.sleep(self.interval - (time.time() % self.interval))
+            # Orders received before the computation starts are in its payload.
+            received = self._metrics.take_unpushed()
             try:
                 self.last_payload = await self._compute()
             except Exception:  # a bad tick must not end the feed
@@ -67,6 +69,7 @@ class LiveFeed:
             if self._clients:
                 await asyncio.gather(*(self._send(ws, self.last_payload)
                                        for ws in list(self._clients)))
+                self._metrics.pushed(received)
 
     async def _send(self, ws: WebSocket, payload: str) -> None:
         try:

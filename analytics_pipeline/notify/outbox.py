@@ -186,6 +186,22 @@ class Outbox(SqliteStore):
             rows = conn.execute("SELECT state, count(*) FROM outbox GROUP BY state").fetchall()
         return {str(state): int(n) for state, n in rows}
 
+    def deliveries(self) -> dict[str, tuple[int, int, int]]:
+        """Per channel: messages sent, failed attempts, messages still waiting.
+
+        Failed attempts are every attempt but the one that went through, so the figure only
+        grows (a Prometheus counter) even when a failed message is later delivered.
+        """
+        with self._connect() as conn:
+            rows = conn.execute(
+                "SELECT channel, sum(CASE WHEN state = 'sent' THEN 1 ELSE 0 END),"
+                " sum(attempts) - sum(CASE WHEN state = 'sent' THEN 1 ELSE 0 END),"
+                " sum(CASE WHEN state = 'sent' THEN 0 ELSE 1 END)"
+                " FROM outbox GROUP BY channel ORDER BY channel"
+            ).fetchall()
+        return {str(ch): (int(sent), int(failed), int(waiting))
+                for ch, sent, failed, waiting in rows}
+
 
 _COLUMNS = ("message_id, channel, kind, payload, state, attempts, next_attempt_at, last_error,"
             " created_at, sent_at")

@@ -78,6 +78,7 @@ async def post_order(order: OrderIn, state: State, response: Response) -> OrderA
                for ln in order.lines],
     ))
     state.saw_live_order()
+    state.metrics.order_received()
     state.metrics.live_orders.labels("created" if created else "duplicate").inc()
     state.metrics.live_lag.observe(max(0.0, (datetime.now(UTC) - at).total_seconds()))
     if not created:
