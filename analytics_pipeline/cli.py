@@ -11,10 +11,13 @@ from typing import Any
 
 import click
 
+from analytics_pipeline.bigquery_cli import bigquery
+from analytics_pipeline.cli_eval import eval_group
 from analytics_pipeline.clock import AsOfError, resolve_as_of
 from analytics_pipeline.run import RunSummary, materialize_all
 from analytics_pipeline.settings import Settings, SettingsError
 from analytics_pipeline.sources import ContractError
+from analytics_pipeline.sync_cli import sync
 from analytics_pipeline.warehouse import WarehouseBusyError, WarehouseURL, WarehouseURLError
 
 USER_ERRORS = (SettingsError, WarehouseURLError, ContractError, WarehouseBusyError, AsOfError)
@@ -73,13 +76,15 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from analytics_pipeline.api.app import create_app
+    from analytics_pipeline.logs import configure_logging
 
+    configure_logging()  # JSON lines with request ids, as Cloud Logging parses them
     try:
         app = create_app(settings)
     except USER_ERRORS as err:
         raise click.ClickException(str(err)) from err
     click.echo(f"dashboard: http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", log_config=None)
 
 
 @main.command()
@@ -104,11 +109,17 @@ def demo(seed: int, scale: str, store_dir: Path, port: int, no_serve: bool) -> N
     if not summary.success:
         sys.exit(1)
     click.echo(f"demo warehouse ready: {settings.warehouse_url}")
+    from analytics_pipeline.receipts.latest import latest_markdown
+
+    click.echo(latest_markdown(settings.warehouse_url, settings.store_timezone)
+               or "no value receipt was written")
     if no_serve:
         return
     key = settings.api_keys.split(",")[0].partition("=")[0]
     click.echo(f"API key (read+write+pii): {key}")
     click.echo(f"open http://127.0.0.1:{port}/#key={key}")
+    click.echo(f"value receipt: the dashboard's 'Value receipt' link, or "
+               f"http://127.0.0.1:{port}/api/receipts/latest with the key")
     _serve(settings, "127.0.0.1", port)
 
 
@@ -220,6 +231,11 @@ def _print_summary(summary: RunSummary, seconds: float) -> None:
     click.echo(f"\n{state} in {seconds:.1f} s")
 
 
+
+
+main.add_command(bigquery)
+main.add_command(sync)
+main.add_command(eval_group)
 
 
 if __name__ == "__main__":  # `python -m analytics_pipeline.cli`, as POST /api/alerts/run does

@@ -36,6 +36,8 @@ from analytics_pipeline.notify.slack import (
 from analytics_pipeline.serving.live_orders import LiveOrderStore
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.sources import ContractError, FolderSource, Source
+from analytics_pipeline.sources.lightspeed.resource import lightspeed_resource
+from analytics_pipeline.sources.lightspeed.staging import LightspeedSource
 from analytics_pipeline.sources.live import LiveOrdersSource
 from analytics_pipeline.warehouse import Warehouse, WarehouseURL, open_warehouse
 
@@ -68,8 +70,11 @@ class SourceResource(dg.ConfigurableResource["SourceResource"]):
 
     folder: str | None = None
     live_db: str | None = None
+    lightspeed_db: str | None = None  # the Lightspeed sync's staging file, once it exists
 
     def source(self) -> Source:
+        if self.lightspeed_db and Path(self.lightspeed_db).exists():
+            return LightspeedSource(Path(self.lightspeed_db))
         if not self.folder:
             raise ContractError(
                 "no source configured: set ANALYTICS_SOURCE_DIR or pass --source DIR"
@@ -129,6 +134,7 @@ class ModelParamsResource(dg.ConfigurableResource["ModelParamsResource"]):
     # Stock alert thresholds by InventoryPolicy field name (Settings.inventory).
     inventory: dict[str, float] = {}  # noqa: RUF012 - pydantic copies field defaults
     forecast_engine: str = _DEFAULTS.forecast_engine
+    clustering_engine: str = _DEFAULTS.clustering_engine
 
     def as_params(self) -> dict[str, object]:
         params = self.model_dump()
@@ -173,13 +179,16 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "serving": ServingResource(serving_dir=str(settings.serving_path)),
         **_notify_resources(settings),
         **export_resources(settings),
+        "lightspeed": lightspeed_resource(settings),
     }
     folder = str(settings.source_dir) if settings.source_dir else None
     source = SourceResource(folder=folder, live_db=str(settings.live_db_path))
     by_environment: dict[str, dict[str, Any]] = {
         "local": {**shared, "source": source},
-        # The Lightspeed connector will take the source slot here.
-        "production": {**shared, "source": source},
+        # Production reads what the Lightspeed sync staged, when Lightspeed is configured.
+        "production": {**shared, "source": source.model_copy(update={
+            "lightspeed_db": shared["lightspeed"].staging_db
+            if settings.lightspeed.configured else None})},
     }
     return by_environment[settings.environment]
 

@@ -137,6 +137,15 @@ def test_malformed_order_gets_422_naming_the_field(client: TestClient) -> None:
     assert response.json()["detail"][0]["loc"][-1] == "quantity"
 
 
+def test_a_lone_surrogate_in_a_body_is_a_422_not_a_500(client: TestClient) -> None:
+    # JSON allows "\ud800"; UTF-8 does not, so echoing it back must not break the reply.
+    body = b'{"order_id": "\\ud800"}'
+    response = client.post("/api/orders", content=body, headers={
+        **WRITE, "content-type": "application/json"})
+    assert response.status_code == 422
+    assert "ordered_at" in {e["loc"][-1] for e in response.json()["detail"]}
+
+
 def test_cache_hits_and_metrics(client: TestClient) -> None:
     url = f"/api/revenue/current?as_of={AS_OF}"
     first = client.get(url, headers=READ)
@@ -144,7 +153,7 @@ def test_cache_hits_and_metrics(client: TestClient) -> None:
     assert first.content == second.content
     metrics = client.get("/metrics").text
     assert 'api_cache_total{result="hit"}' in metrics
-    assert 'api_requests_total{route="/api/revenue/current",status="200"}' in metrics
+    assert 'api_requests_total{method="GET",route="/api/revenue/current",status="200"}' in metrics
     assert client.get("/readyz").json()["cache"] == {"kind": "redis", "healthy": True}
 
 

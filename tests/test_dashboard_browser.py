@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 PANELS = ("kpis", "trend", "products", "ltv", "turnover", "reorder", "segments", "alerts",
-          "forecast")
+          "experiment", "forecast")
 READY = "body[data-ready='1']"
 
 

@@ -33,6 +33,13 @@ EXPECTED_ASSETS = {
     "segments/customer_clv", "segments/customer_segments", "segments/clusters",
     "segments/segment_members", "segments/segment_history", "segments/segment_performance",
     "segments/segment_migration",
+    "receipts/value_receipt", "ops/step_durations",
+    "recommendations/in_stock", "recommendations/repeat_products",
+    "recommendations/item_neighbors", "recommendations/cross_sell_rules",
+    "recommendations/co_purchase", "recommendations/popular", "recommendations/v1_scores",
+    "recommendations/time_patterns", "recommendations/candidates",
+    "recommendations/owned_popular",
+    "recommendations/v2_scores", "recommendations/v2_model", "recommendations/v2_calibration",
 }
 
 

@@ -17,12 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from analytics_pipeline.models.inventory_policy import InventoryPolicy
 from analytics_pipeline.settings.channels import ExportSettings, NotifySettings
+from analytics_pipeline.settings.lightspeed import LightspeedSettings
 from analytics_pipeline.settings.parsing import SettingsError, env_number, optional_path
+from analytics_pipeline.settings.recommendations import RecommendationSettings
 
 __all__ = ["DEFAULT_WAREHOUSE", "ExportSettings", "NotifySettings", "Settings", "SettingsError"]
 
 DEFAULT_WAREHOUSE = "duckdb:///./data/warehouse.duckdb"
 FORECAST_ENGINES = ("statsforecast", "bigquery_ml")
+CLUSTERING_ENGINES = ("sklearn", "bigquery_ml")
 
 Environment = Literal["local", "production"]
 
@@ -71,6 +74,10 @@ class Settings:
         Alert channels, cooldown and outbox (:class:`NotifySettings`).
     exports
         Mailchimp and Klaviyo credentials and the export ledger (:class:`ExportSettings`).
+    lightspeed
+        Lightspeed account, OAuth client and sync staging file (:class:`LightspeedSettings`).
+    recommendations
+        The v1-vs-v2 experiment and its feedback store (:class:`RecommendationSettings`).
     clv_horizon_days, clv_discount_rate
         How far ahead predicted CLV sums purchases, and the yearly rate it discounts them by.
     clv_min_repeat_customers
@@ -95,6 +102,9 @@ class Settings:
         ``inventory_`` prefix (``ANALYTICS_INVENTORY_LOW_STOCK_DAYS``, ...).
     forecast_engine
         ``statsforecast`` (in Python, any warehouse) or ``bigquery_ml`` (ARIMA_PLUS inside
+        BigQuery; needs a BigQuery warehouse).
+    clustering_engine
+        ``sklearn`` (k-means in Python, any warehouse) or ``bigquery_ml`` (KMEANS inside
         BigQuery; needs a BigQuery warehouse).
     """
 
@@ -141,8 +151,12 @@ class Settings:
     inventory_review_days: float = InventoryPolicy.review_days
     inventory_overdue_grace_days: float = InventoryPolicy.overdue_grace_days
     forecast_engine: str = "statsforecast"
+    clustering_engine: str = "sklearn"
     notify: NotifySettings = dataclasses.field(default_factory=lambda: NotifySettings())
     exports: ExportSettings = dataclasses.field(default_factory=lambda: ExportSettings())
+    lightspeed: LightspeedSettings = dataclasses.field(default_factory=LightspeedSettings)
+    recommendations: RecommendationSettings = dataclasses.field(
+        default_factory=lambda: RecommendationSettings())
 
     def __post_init__(self) -> None:
         try:
@@ -164,6 +178,8 @@ class Settings:
             raise SettingsError(f"ANALYTICS_FORECAST_ENGINE must be one of {FORECAST_ENGINES}")
         if self.forecast_engine == "bigquery_ml" and not self.warehouse_url.startswith("bigquery:"):
             raise SettingsError("ANALYTICS_FORECAST_ENGINE=bigquery_ml needs a BigQuery warehouse")
+        _check_engine("ANALYTICS_CLUSTERING_ENGINE", self.clustering_engine, CLUSTERING_ENGINES,
+                      self.warehouse_url)
         if not 2 <= self.cluster_k_min <= self.cluster_k_max:
             raise SettingsError(
                 "ANALYTICS_CLUSTER_K_MIN must be >= 2 and <= ANALYTICS_CLUSTER_K_MAX"
@@ -195,9 +211,12 @@ class Settings:
             "live_interval_seconds": env_number(env, "ANALYTICS_LIVE_INTERVAL_SECONDS", 5.0),
             "currency": env.get("ANALYTICS_CURRENCY", "USD"),
             "forecast_engine": env.get("ANALYTICS_FORECAST_ENGINE", "statsforecast"),
+            "clustering_engine": env.get("ANALYTICS_CLUSTERING_ENGINE", "sklearn"),
             **_tunables(env),
             "notify": NotifySettings.from_env(env, from_process_env=environ is None),
             "exports": ExportSettings.from_env(env, from_process_env=environ is None),
+            "lightspeed": LightspeedSettings.from_env(env, from_process_env=environ is None),
+            "recommendations": RecommendationSettings.from_env(env),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for name in ("source_dir", "targets_file", "serving_dir", "live_db"):
@@ -241,6 +260,13 @@ class Settings:
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (``None`` values are ignored)."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _check_engine(variable: str, engine: str, engines: tuple[str, ...], warehouse: str) -> None:
+    if engine not in engines:
+        raise SettingsError(f"{variable} must be one of {engines}")
+    if engine == "bigquery_ml" and not warehouse.startswith("bigquery:"):
+        raise SettingsError(f"{variable}=bigquery_ml needs a BigQuery warehouse")
 
 
 def _environment(value: str) -> Environment:

@@ -18,7 +18,6 @@ from starlette.concurrency import run_in_threadpool
 from analytics_pipeline.api.auth import require
 from analytics_pipeline.api.panels import AsOf, State, open_snapshot
 from analytics_pipeline.api.segments_performance import SegmentPerformance, segment_performance
-from analytics_pipeline.api.segments_refresh import refresh_segments
 from analytics_pipeline.api.segments_summary import SegmentList, segment_list
 from analytics_pipeline.api.state import ServiceState, cached_json
 from analytics_pipeline.exports.csv import csv_rows
@@ -32,7 +31,6 @@ from analytics_pipeline.exports.members import (
     page_members,
     segment_tag,
 )
-from analytics_pipeline.exports.resources import export_resources
 from analytics_pipeline.exports.run import run_export
 from analytics_pipeline.warehouse import WarehouseBusyError
 
@@ -144,6 +142,10 @@ async def segment_customers(
              responses={409: {"description": "the warehouse is busy (a pipeline run)"}})
 async def refresh(state: State) -> RefreshResult:
     """Recompute RFM, CLV, segments and clusters in the warehouse and republish."""
+    # Imported here, not at the top: the refresh reuses the segments assets and with them
+    # all of Dagster (1.6 s), which the service would otherwise load at every start.
+    from analytics_pipeline.api.segments_refresh import refresh_segments
+
     def run() -> RefreshResult:
         as_of = _batch_as_of(state)
         try:
@@ -192,6 +194,10 @@ def _csv_stream(state: ServiceState, segment: str) -> Iterator[str]:
 
 
 def _send(state: ServiceState, request: Request, segment: str, name: str) -> ExportResult:
+    # The export resources are Dagster resources: importing them loads Dagster, which the
+    # service should not pay for at start-up (see refresh above).
+    from analytics_pipeline.exports.resources import export_resources
+
     resources: dict[str, Any] = getattr(request.app.state, "export_resources", None) or \
         export_resources(state.settings, by_variable=False)
     destination = resources[name].destination()

@@ -10,6 +10,7 @@ import { clock } from "./format.js";
 import { connectLive } from "./live.js";
 import { renderAlerts, renderForecast } from "./panels-alerts.js";
 import { renderReorder, renderTurnover } from "./panels-inventory.js";
+import { renderExperiment } from "./panels-recommendations.js";
 import { renderKpis, renderLtv, renderTopProducts, renderTrend } from "./panels-revenue.js";
 import { renderSegments } from "./panels-segments.js";
 
@@ -32,6 +33,7 @@ const PANELS = {
   segments: { path: () => ["/api/segments/list", "/api/segments/performance"],
     render: renderSegments },
   alerts: { path: () => "/api/alerts?limit=50", render: renderAlerts },
+  experiment: { path: () => "/api/recommendations/v2/performance", render: renderExperiment },
   // Last: it waits for the alerts and the reorder list to pick its product.
   forecast: { path: forecastPath, render: renderForecast,
     notFound: "There is no forecast for this product (too little sales history)." },
