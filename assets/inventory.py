@@ -14,19 +14,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 
 from analytics_pipeline.inventory.bigquery_ml import ArimaPlusOptions, run_bigquery_ml
-from analytics_pipeline.inventory.tables import (
-    ALERTS_SCHEMA,
-    FORECAST_SCHEMA,
-    REORDER_SCHEMA,
-    category_codes,
-    read_forecast,
-    read_panel,
-    read_products,
-    write_table,
-)
-from analytics_pipeline.models.alerts import evaluate_alerts
-from analytics_pipeline.models.forecast import ForecastConfig, forecast_demand
-from analytics_pipeline.models.stock_position import reorder_frame, stock_position
+from analytics_pipeline.inventory.refresh import refresh_alerts, refresh_forecast
+from analytics_pipeline.models.forecast import ForecastConfig
 from analytics_pipeline.resources import ClockResource, ModelParamsResource, WarehouseResource
 
 HISTORY_KEY = dg.AssetKey(["inventory", "demand_history"])
@@ -54,10 +43,7 @@ def demand_forecast(
             rows = run_bigquery_ml(wh, ArimaPlusOptions(horizon=HORIZON_DAYS))
             return dg.MaterializeResult(
                 metadata={"dagster/row_count": rows, "engine": "bigquery_ml ARIMA_PLUS"})
-        panel = read_panel(wh, _as_of_day(clock))
-        groups = category_codes(read_products(wh), panel.product_ids)
-        forecast = forecast_demand(panel, ForecastConfig(horizon=HORIZON_DAYS), groups)
-        rows = write_table(wh, "demand_forecast", forecast.to_frame(), FORECAST_SCHEMA)
+        forecast, rows = refresh_forecast(wh, _as_of_day(clock), HORIZON_DAYS)
     return dg.MaterializeResult(metadata={
         "dagster/row_count": rows, "engine": "statsforecast",
         "models": dict(Counter(forecast.model)),
@@ -79,14 +65,10 @@ def stock_alerts(
 ) -> Iterator[dg.MaterializeResult[None]]:
     policy = model_params.inventory_policy()
     with warehouse.open() as wh:
-        panel = read_panel(wh, _as_of_day(clock))
-        forecast = read_forecast(wh, panel, HORIZON_DAYS)
-        position = stock_position(panel, forecast, read_products(wh), policy, clock.now())
-        reorders = write_table(wh, "reorder_suggestions", reorder_frame(position, policy),
-                               REORDER_SCHEMA)
-        alerts = evaluate_alerts(position, policy)
-        write_table(wh, "alerts", alerts, ALERTS_SCHEMA)
-    yield dg.MaterializeResult(asset_key=REORDER_KEY, metadata={"dagster/row_count": reorders})
+        outcome = refresh_alerts(wh, _as_of_day(clock), clock.now(), policy, HORIZON_DAYS)
+    alerts = outcome.alerts
+    yield dg.MaterializeResult(asset_key=REORDER_KEY,
+                               metadata={"dagster/row_count": outcome.reorder_rows})
     counts = Counter(f"{t} {s}" for t, s in zip(alerts["alert_type"], alerts["severity"],
                                                 strict=True))
     yield dg.MaterializeResult(asset_key=ALERTS_KEY,

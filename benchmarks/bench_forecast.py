@@ -36,20 +36,10 @@ from analytics_pipeline.generate.names import SUPPLIERS
 from analytics_pipeline.generate.scales import Scale
 from analytics_pipeline.generate.store import _simulate
 from analytics_pipeline.generate.tables import product_id_text
-from analytics_pipeline.inventory.tables import (
-    ALERTS_SCHEMA,
-    FORECAST_SCHEMA,
-    REORDER_SCHEMA,
-    category_codes,
-    read_forecast,
-    read_panel,
-    read_products,
-    write_table,
-)
-from analytics_pipeline.models.alerts import evaluate_alerts
-from analytics_pipeline.models.forecast import forecast_demand
+from analytics_pipeline.inventory.refresh import refresh_alerts, refresh_forecast
+from analytics_pipeline.inventory.tables import read_panel
+from analytics_pipeline.models.forecast import ForecastConfig
 from analytics_pipeline.models.inventory_policy import InventoryPolicy
-from analytics_pipeline.models.stock_position import reorder_frame, stock_position
 from analytics_pipeline.warehouse import DuckDBWarehouse
 
 RESULTS = Path(__file__).parent / "results"
@@ -86,16 +76,9 @@ def simulated_history(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def pipeline_run(wh: DuckDBWarehouse, as_of: dt.datetime) -> dict[str, Any]:
     """What the demand_forecast and stock_alerts assets do, back to back."""
-    policy = InventoryPolicy()
-    panel = read_panel(wh, as_of.date())
-    products = read_products(wh)
-    forecast = forecast_demand(panel, groups=category_codes(products, panel.product_ids))
-    write_table(wh, "demand_forecast", forecast.to_frame(), FORECAST_SCHEMA)
-    stored = read_forecast(wh, panel, len(forecast.mean))
-    position = stock_position(panel, stored, products, policy, as_of)
-    write_table(wh, "reorder_suggestions", reorder_frame(position, policy), REORDER_SCHEMA)
-    alerts = evaluate_alerts(position, policy)
-    write_table(wh, "alerts", alerts, ALERTS_SCHEMA)
+    horizon = ForecastConfig().horizon
+    forecast, _rows = refresh_forecast(wh, as_of.date(), horizon)
+    alerts = refresh_alerts(wh, as_of.date(), as_of, InventoryPolicy(), horizon).alerts
     return {"models": dict(Counter(m.split("+")[0] for m in forecast.model)),
             "yearly": sum("+yearly" in m for m in forecast.model),
             "alerts": dict(Counter(alerts["alert_type"]))}
