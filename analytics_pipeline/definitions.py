@@ -12,6 +12,7 @@ from analytics_pipeline.assets.checks import contract_checks
 from analytics_pipeline.assets.ingest import ingest_source
 from analytics_pipeline.assets.inventory import demand_forecast, stock_alerts
 from analytics_pipeline.assets.inventory_notify import alert_digest
+from analytics_pipeline.assets.lightspeed import lightspeed_sync
 from analytics_pipeline.assets.recommendations import v2_recommendations
 from analytics_pipeline.assets.reporting import reporting
 from analytics_pipeline.assets.revenue import targets_input
@@ -32,8 +33,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     reports, output_checks = reporting(tables, settings)
     upstream = [key for asset in [*tables, *reports] for key in asset.keys]
     return dg.Definitions(
-        # The digest sends messages, it is not a table: the snapshot does not wait for it.
-        assets=[*tables, *reports, snapshot_asset(upstream), alert_digest],
+        # The sync and the digest are not tables: not in the snapshot's upstream.
+        assets=[lightspeed_sync, *tables, *reports, snapshot_asset(upstream), alert_digest],
         asset_checks=[*contract_checks(settings), *output_checks],
         jobs=[DAILY_REFRESH_JOB, urgent_alerts_job, lightspeed_sync_job],
         schedules=[daily_refresh_schedule(settings.store_timezone)],

@@ -182,13 +182,15 @@ def resources_for(settings: Settings) -> dict[str, Any]:
         "lightspeed": lightspeed_resource(settings),
     }
     folder = str(settings.source_dir) if settings.source_dir else None
-    source = SourceResource(folder=folder, live_db=str(settings.live_db_path))
+    staged = shared["lightspeed"].staging_db if settings.lightspeed.configured else None
+    # Built anew rather than model_copy'd: Dagster configures a run's resource from the
+    # arguments it was constructed with, so a copy's changed field never reaches the run.
     by_environment: dict[str, dict[str, Any]] = {
-        "local": {**shared, "source": source},
+        "local": {**shared, "source": SourceResource(
+            folder=folder, live_db=str(settings.live_db_path))},
         # Production reads what the Lightspeed sync staged, when Lightspeed is configured.
-        "production": {**shared, "source": source.model_copy(update={
-            "lightspeed_db": shared["lightspeed"].staging_db
-            if settings.lightspeed.configured else None})},
+        "production": {**shared, "source": SourceResource(
+            folder=folder, live_db=str(settings.live_db_path), lightspeed_db=staged)},
     }
     return by_environment[settings.environment]
 

@@ -1,7 +1,10 @@
 """Data-contract checks on the raw tables, all built by one factory from a list of specs.
 
 Each check is one query returning ``(passed, observed)``; parameters are bound, never
-formatted in. Checks that guard downstream numbers are blocking.
+formatted in. Checks that guard downstream numbers are blocking. The SQL is DuckDB's and
+runs on BigQuery after ``to_bigquery``, so it keeps to what transpiles: a window of hours is
+``INTERVAL (n) HOUR``, which both read, not DuckDB's ``to_hours(n)``, which sqlglot passes
+through unchanged.
 """
 
 
@@ -43,7 +46,7 @@ CONTRACT_CHECKS: tuple[CheckSpec, ...] = (
         "orders", "fresh",
         "The newest order is at most ANALYTICS_FRESHNESS_HOURS older than as_of.",
         """SELECT max(ordered_at) >= CAST($as_of AS TIMESTAMPTZ)
-                  - to_hours(CAST($freshness_hours AS BIGINT)),
+                  - INTERVAL (CAST($freshness_hours AS BIGINT)) HOUR,
                   CAST(max(ordered_at) AS VARCHAR)
            FROM ingest.orders WHERE ordered_at <= $as_of""",
     ),
@@ -52,7 +55,7 @@ CONTRACT_CHECKS: tuple[CheckSpec, ...] = (
         "The newest stock count is at most ANALYTICS_FRESHNESS_HOURS older than as_of "
         "(passes when the source has no inventory).",
         """SELECT count(*) = 0 OR max(as_of) >= CAST($as_of AS TIMESTAMPTZ)
-                  - to_hours(CAST($freshness_hours AS BIGINT)),
+                  - INTERVAL (CAST($freshness_hours AS BIGINT)) HOUR,
                   CAST(max(as_of) AS VARCHAR)
            FROM ingest.inventory WHERE as_of <= $as_of""",
     ),

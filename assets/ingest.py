@@ -1,10 +1,15 @@
-"""Raw tables: the source's contract tables, validated, upserted and quarantined."""
+"""Raw tables: the source's contract tables, validated, upserted and quarantined.
+
+They come after the Lightspeed sync (``assets/lightspeed.py``), which is what fills the
+source in production.
+"""
 
 
 from collections.abc import Iterator
 
 import dagster as dg
 
+from analytics_pipeline.assets.lightspeed import SYNC_KEY
 from analytics_pipeline.contract.schema import TABLES
 from analytics_pipeline.ingest.load import TableLoad, load_source, record_live_watermark
 from analytics_pipeline.resources import ClockResource, SourceResource, WarehouseResource
@@ -18,10 +23,12 @@ QUARANTINE_KEY = dg.AssetKey(["ingest", "quarantine"])
     group_name="ingest",
     specs=[
         *(
-            dg.AssetSpec(key, description=f"Contract table {name}, validated and upserted by key.")
+            dg.AssetSpec(key, deps=[SYNC_KEY],
+                         description=f"Contract table {name}, validated and upserted by key.")
             for name, key in RAW_KEYS.items()
         ),
-        dg.AssetSpec(QUARANTINE_KEY, description="Rows that broke the contract, with reasons."),
+        dg.AssetSpec(QUARANTINE_KEY, deps=[SYNC_KEY],
+                     description="Rows that broke the contract, with reasons."),
     ],
 )
 def ingest_source(

@@ -3,17 +3,20 @@
 The per-resource cursors live in two places that agree: the staging file (advanced with
 each stored page, so a crashed run resumes where it stopped) and this sensor's cursor in
 Dagster's storage (from the tags of the last successful run), which survives the loss of
-a container's local disk. Each run starts from the later of the two.
+a container's local disk. Each run starts from the later of the two. The 06:00
+``daily_refresh`` syncs too, as its first step (``assets/lightspeed.py``); the sensor
+waits while it runs, so two syncs never rotate the same refresh token at once.
 """
 
 import json
 
 import dagster as dg
 
+from analytics_pipeline.assets.lightspeed import CURSORS_TAG, SYNC_JOB, run_sync
+from analytics_pipeline.schedules.daily import DAILY_REFRESH_JOB
 from analytics_pipeline.sources.lightspeed.resource import LightspeedResource
 
 SYNC_OP = "sync_lightspeed"
-CURSORS_TAG = "lightspeed/cursors"
 ACTIVE = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED,
           dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
@@ -26,16 +29,11 @@ class SyncConfig(dg.Config):
 @dg.op(name=SYNC_OP, description="Sync Lightspeed since the cursors into the staging file.")
 def sync_lightspeed(context: dg.OpExecutionContext, config: SyncConfig,
                     lightspeed: LightspeedResource) -> None:
-    summary = lightspeed.sync(full=config.full, floor=config.cursors)
-    for name, done in summary.resources.items():
-        context.log.info(f"{name}: {done.records} records in {done.pages} pages, "
-                         f"{done.new_orders} new orders, {done.live_orders} to live revenue")
-    context.log.info(f"{summary.requests} requests, {summary.throttled} throttled, "
-                     f"{summary.retried_errors} retried, {summary.seconds:.1f} s")
+    summary = run_sync(context.log, lightspeed, config.full, config.cursors)
     context.instance.add_run_tags(context.run_id, {CURSORS_TAG: json.dumps(summary.cursors())})
 
 
-@dg.job(name="lightspeed_sync", description="Sync sales, items, stock and customers.")
+@dg.job(name=SYNC_JOB, description="Sync sales, items, stock and customers.")
 def lightspeed_sync_job() -> None:
     sync_lightspeed()
 
@@ -54,6 +52,10 @@ def lightspeed_sync_sensor(interval_seconds: float) -> dg.SensorDefinition:
                                          limit=1)
         if runs and runs[0].status in ACTIVE:
             return dg.SkipReason(f"run {runs[0].run_id} is still syncing")
+        daily = context.instance.get_runs(
+            dg.RunsFilter(job_name=DAILY_REFRESH_JOB.name, statuses=ACTIVE), limit=1)
+        if daily:
+            return dg.SkipReason(f"the daily refresh {daily[0].run_id} is syncing")
         cursors = next_cursors(context.cursor, runs[0] if runs else None)
         config = dg.RunConfig(ops={SYNC_OP: SyncConfig(cursors=cursors)})
         return dg.SensorResult(run_requests=[dg.RunRequest(run_config=config)],

@@ -22,6 +22,7 @@ EXPECTED_ASSETS = {
     "ingest/products", "ingest/customers", "ingest/orders", "ingest/order_lines",
     "ingest/inventory", "ingest/events", "ingest/content", "ingest/quarantine",
     "ingest/sales_lines", "ingest/current_stock", "ingest/content_products",
+    "ingest/lightspeed_sync",
     "serving/snapshot", "revenue/recent_orders", "revenue/targets_input", "revenue/calendar",
     "revenue/daily_sales", "revenue/product_daily_sales", "revenue/monthly_targets",
     "revenue/daily_targets", "revenue/top_products", "revenue/customer_ltv",

@@ -14,6 +14,12 @@ from typing import Any
 import pytest
 import yaml
 
+from analytics_pipeline.assets.ingest import RAW_KEYS
+from analytics_pipeline.assets.lightspeed import SYNC_KEY
+from analytics_pipeline.definitions import build_definitions
+from analytics_pipeline.resources import resources_for
+from analytics_pipeline.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 VALUES = {
@@ -21,6 +27,7 @@ VALUES = {
     "BQ_DATASET": "retail", "ANALYTICS_STORE_TZ": "America/Toronto",
     "ANALYTICS_CURRENCY": "CAD", "VPC_NETWORK": "default", "VPC_SUBNET": "default",
     "DAGSTER_PG_HOST": "10.1.2.3", "STATE_BUCKET": "acme-retail-state",
+    "LIGHTSPEED_ACCOUNT_ID": "4242", "LIGHTSPEED_CLIENT_ID": "acme-retail-pulse",
 }
 SECRET_NAMES = re.compile(r"(API_KEYS|PASSWORD|TOKEN|SECRET|WEBHOOK_URL|REDIS_URL|_KEY)$")
 
@@ -83,6 +90,31 @@ def test_job_runs_daily_refresh_with_postgres_instance() -> None:
     env = check_env(container["env"])
     assert {"DAGSTER_PG_HOST", "DAGSTER_PG_DB", "DAGSTER_PG_USER",
             "DAGSTER_PG_PASSWORD"} <= set(env)
+
+
+def test_job_syncs_lightspeed_first_and_ingest_reads_what_it_staged() -> None:
+    (container,) = manifest("job.yaml")["spec"]["template"]["spec"]["template"]["spec"][
+        "containers"]
+    env = check_env(container["env"])
+    assert env["ANALYTICS_LIGHTSPEED_ACCOUNT_ID"]["value"] == "4242"  # a string, not a number
+    assert {env[name]["valueFrom"]["secretKeyRef"]["name"] for name in (
+        "ANALYTICS_LIGHTSPEED_CLIENT_SECRET", "ANALYTICS_LIGHTSPEED_REFRESH_TOKEN")} == {
+        "lightspeed-client-secret", "lightspeed-refresh-token"}
+    # The staging file holds the cursors and the rotated refresh token: on the state volume.
+    staging = env["ANALYTICS_LIGHTSPEED_STAGING_DB"]["value"]
+    (mount,) = container["volumeMounts"]
+    assert staging.startswith(mount["mountPath"] + "/")
+    # The code location, given the job's environment (secrets stand in), syncs first and
+    # loads the staged records.
+    settings = Settings.from_env({name: item.get("value", f"secret-{name}")
+                                  for name, item in env.items()})
+    assert settings.environment == "production" and settings.lightspeed.configured
+    assert resources_for(settings)["source"].lightspeed_db == staging
+    definitions = build_definitions(settings)
+    daily = definitions.resolve_job_def(container["args"][-1])
+    assert SYNC_KEY in daily.asset_layer.executable_asset_keys
+    graph = definitions.resolve_asset_graph()
+    assert all(SYNC_KEY in graph.get(key).parent_keys for key in RAW_KEYS.values())
 
 
 def test_scheduler_starts_the_job_at_six_store_time() -> None:

@@ -1,4 +1,5 @@
-"""The sync as users start it: the CLI, and the Dagster job with its sensor and cursor."""
+"""The sync as users start it: the CLI, the Dagster job with its sensor and cursor, and
+the first step of the 06:00 refresh."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 from click.testing import CliRunner
 
+from analytics_pipeline.assets.ingest import QUARANTINE_KEY, RAW_KEYS
+from analytics_pipeline.assets.lightspeed import SYNC_KEY, dagster_cursors
 from analytics_pipeline.cli import main
+from analytics_pipeline.definitions import build_definitions
 from analytics_pipeline.resources import resources_for
+from analytics_pipeline.schedules.daily import DAILY_REFRESH_JOB
 from analytics_pipeline.schedules.lightspeed import (
     CURSORS_TAG,
     SYNC_OP,
@@ -112,3 +118,112 @@ def test_sensor_skips_until_lightspeed_is_configured() -> None:
     result = lightspeed_sync_sensor(60)(context)
     assert isinstance(result, dg.SkipReason)
     assert "ANALYTICS_LIGHTSPEED" in str(result.skip_message)
+
+
+INGEST_KEYS = [*RAW_KEYS.values(), QUARANTINE_KEY]
+
+
+def _daily_ingest(settings: Settings, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    """The 06:00 job as deployed, up to the raw tables (the rest only reads them)."""
+    job = build_definitions(settings).resolve_job_def(DAILY_REFRESH_JOB.name)
+    return job.execute_in_process(instance=instance, raise_on_error=False,
+                                  asset_selection=[SYNC_KEY, *INGEST_KEYS])
+
+
+def _orders(settings: Settings) -> int:
+    with duckdb.connect(settings.warehouse_url.removeprefix("duckdb:///"),
+                        read_only=True) as conn:
+        (count,) = conn.execute("SELECT count(*) FROM ingest.orders").fetchone() or (0,)
+    return int(count)
+
+
+def _production(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Settings:
+    for name, value in {**env, "ANALYTICS_ENV": "production"}.items():
+        monkeypatch.setenv(name, value)
+    return Settings.from_env()
+
+
+def test_daily_refresh_syncs_lightspeed_then_loads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    with FakeLightspeed(seeded_store(300)) as fake:
+        settings = _production(monkeypatch, cli_env(fake, tmp_path))
+        first = _daily_ingest(settings, instance)
+        assert first.success
+        loaded = _orders(settings)
+        closed = [s for s in fake.store.sales if s["completed"] == "true"]
+        assert loaded == len(closed)
+        fake.store.add_sales(40)
+        fake.changed()
+        second = _daily_ingest(settings, instance)
+    assert second.success
+    added = [s for s in fake.store.sales[-40:] if s["completed"] == "true"]
+    assert _orders(settings) == loaded + len(added)
+    # The second sync started from the cursors the first left in Dagster: a few pages,
+    # not the whole account again.
+    (synced,) = second.asset_materializations_for_node("ingest__lightspeed_sync")
+    records = synced.metadata["records"]
+    assert isinstance(records, dg.IntMetadataValue) and 0 < (records.value or 0) < 100
+    # ... and left the new ones for the next run.
+    assert dagster_cursors(instance)["Sale"] == fake.store.sales[-1]["updatetime"]
+
+
+def test_a_failed_sync_fails_the_daily_run_before_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    with FakeLightspeed(seeded_store(100)) as fake:
+        settings = _production(monkeypatch, cli_env(fake, tmp_path))
+        assert _daily_ingest(settings, instance).success
+        before = _orders(settings)
+        fake.store.add_sales(20)
+        fake.changed()
+        # The app's access was revoked in Lightspeed: every token is refused.
+        fake.refresh_ok.clear()
+        fake.access.clear()
+        failed = _daily_ingest(settings, instance)
+    assert not failed.success
+    (failure,) = [e for e in failed.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert failure.step_key == "ingest__lightspeed_sync"
+    started = {e.step_key for e in failed.all_events if e.event_type_value == "STEP_START"}
+    assert started == {"ingest__lightspeed_sync"}  # the staged data was not loaded as today's
+    assert _orders(settings) == before
+
+
+def test_without_lightspeed_the_daily_run_reads_the_folder(
+    tiny_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _production(monkeypatch, {
+        "ANALYTICS_WAREHOUSE": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
+        "ANALYTICS_SOURCE_DIR": str(tiny_store)})
+    result = _daily_ingest(settings, dg.DagsterInstance.ephemeral())
+    assert result.success
+    (synced,) = result.asset_materializations_for_node("ingest__lightspeed_sync")
+    assert "not configured" in str(synced.metadata["skipped"].value)
+    assert _orders(settings) > 0
+
+
+def test_half_a_lightspeed_configuration_fails_loudly(
+    tiny_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _production(monkeypatch, {
+        "ANALYTICS_WAREHOUSE": f"duckdb:///{tmp_path / 'warehouse.duckdb'}",
+        "ANALYTICS_SOURCE_DIR": str(tiny_store), "ANALYTICS_LIGHTSPEED_ACCOUNT_ID": "12345"})
+    result = _daily_ingest(settings, dg.DagsterInstance.ephemeral())
+    assert not result.success
+    assert not result.asset_materializations_for_node("ingest_source")
+
+
+def test_sensor_waits_while_the_daily_run_syncs(monkeypatch: pytest.MonkeyPatch,
+                                                tmp_path: Path) -> None:
+    with FakeLightspeed(seeded_store(10)) as fake:
+        settings = _production(monkeypatch, cli_env(fake, tmp_path))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_run(dg.DagsterRun(job_name=DAILY_REFRESH_JOB.name, run_id="daily-1",
+                                   status=dg.DagsterRunStatus.STARTED))
+    context = dg.build_sensor_context(
+        instance=instance, resources={"lightspeed": lightspeed_resource(settings)})
+    result = lightspeed_sync_sensor(60)(context)
+    assert isinstance(result, dg.SkipReason)
+    assert "daily-1" in str(result.skip_message)

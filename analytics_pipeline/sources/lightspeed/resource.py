@@ -32,7 +32,14 @@ class LightspeedResource(dg.ConfigurableResource["LightspeedResource"]):
     live_db: str | None = None
 
     def configured(self) -> bool:
-        return all((self.account_id, self.client_id, self.client_secret, self.refresh_token))
+        return all(self._credentials())
+
+    def partly_configured(self) -> bool:
+        """Some of the account and OAuth settings are given, not all."""
+        return any(self._credentials()) and not self.configured()
+
+    def _credentials(self) -> tuple[str | None, ...]:
+        return (self.account_id, self.client_id, self.client_secret, self.refresh_token)
 
     def sync(self, full: bool = False, floor: dict[str, str] | None = None,
              progress: Progress | None = None) -> SyncSummary:
