@@ -17,6 +17,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from analytics_pipeline.serving.snapshot import Publication
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -94,10 +96,13 @@ def wait_for_http(url: str, seconds: float = 30) -> None:
 
 
 def warehouse_rows(
-    warehouse: Path, sql: str, params: dict[str, object] | None = None
+    warehouse: Path | Publication, sql: str, params: dict[str, object] | None = None
 ) -> list[tuple[Any, ...]]:
-    """``sql`` straight on a warehouse file, read-only: the figures an answer must equal."""
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    """``sql`` straight on a warehouse file or a publication, read-only: the figures an
+    answer must equal."""
+    connect = (warehouse.connect if isinstance(warehouse, Publication)
+               else lambda: duckdb.connect(str(warehouse), read_only=True))
+    with connect() as conn:
         return conn.execute(sql, params or {}).fetchall()
 
 

@@ -1,11 +1,14 @@
 """A local fake of BigQuery's REST API, enough for the API's reader.
 
-It answers ``tables.get`` (``GET .../datasets/{d}/tables/{t}``) and ``jobs.query``
-(``POST .../projects/{p}/queries``) in BigQuery's JSON wire format: rows as
+It answers ``tables.get`` (``GET .../datasets/{d}/tables/{t}``), ``jobs.query``
+(``POST .../projects/{p}/queries``) and, for ``client.query(...).result()``, ``jobs.insert``
+with ``jobs.get`` and ``jobs.getQueryResults``, in BigQuery's JSON wire format: rows as
 ``{"f": [{"v": "..."}]}`` with every value a string, timestamps as microseconds, typed
 ``queryParameters`` in the request. Queries are translated back to DuckDB with sqlglot
 and run on a published DuckDB snapshot, whose ``<domain>`` schemas stand for the
 ``<prefix>_<domain>`` datasets. Every received query is kept for the tests to inspect.
+A statement that writes the manifest (DML) moves its ``lastModifiedTime``, as BigQuery's
+does.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,6 +47,7 @@ class FakeBigQuery:
     dataset: str
     published_ms: int | None = None
     queries: list[ReceivedQuery] = field(default_factory=list)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id -> its results
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -52,10 +57,15 @@ class FakeBigQuery:
         values = {name: [_PARSERS[kind.removeprefix("ARRAY<").rstrip(">")](v) for v in value]
                   if isinstance(value, list) else _PARSERS[kind](value)
                   for name, (kind, value) in params.items()}
-        with duckdb.connect(str(self.snapshot), read_only=True) as conn:
+        parsed = sqlglot.parse_one(body["query"], read="bigquery")
+        writes = not isinstance(parsed, exp.Query)
+        with duckdb.connect(str(self.snapshot), read_only=not writes) as conn:
             conn.execute("SET TimeZone = 'UTC'")
-            cursor = conn.execute(self._to_duckdb(body["query"]), values)
+            cursor = conn.execute(self._to_duckdb(parsed), values)
             rows, description = cursor.fetchall(), cursor.description or []
+        target = parsed.find(exp.Table)
+        if writes and target is not None and target.name == "manifest":
+            self.published_ms = max((self.published_ms or 0) + 1, int(time.time() * 1000))
         fields = [{"name": d[0], "type": _bq_type(str(d[1])), "mode": "NULLABLE"}
                   for d in description]
         return {
@@ -66,7 +76,24 @@ class FakeBigQuery:
             "rows": [{"f": [{"v": _wire(v)} for v in row]} for row in rows],
         }
 
-    def _to_duckdb(self, sql: str) -> str:
+    def insert_job(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``jobs.insert`` of a query job: run at once, its results kept for
+        ``jobs.getQueryResults``; returns the job resource, done."""
+        query = body["configuration"]["query"]
+        result = self.run({"query": query["query"],
+                           "queryParameters": query.get("queryParameters", [])})
+        reference = {"projectId": project, "location": "US",
+                     "jobId": body.get("jobReference", {}).get("jobId")
+                     or result["jobReference"]["jobId"]}
+        result["jobReference"] = reference
+        job = {"kind": "bigquery#job", "id": f"{project}:US.{reference['jobId']}",
+               "jobReference": reference, "configuration": body["configuration"],
+               "status": {"state": "DONE"}, "statistics": {"query": {}}}
+        with self.lock:
+            self.jobs[reference["jobId"]] = {"job": job, "result": result}
+        return job
+
+    def _to_duckdb(self, parsed: exp.Expr) -> str:
         def local(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Table) and node.db.startswith(f"{self.dataset}_"):
                 domain = node.db.removeprefix(f"{self.dataset}_")
@@ -82,7 +109,6 @@ class FakeBigQuery:
                                                                    node.this])
             return node
 
-        parsed = sqlglot.parse_one(sql, read="bigquery")
         # sqlglot writes BigQuery's 0-based UNNEST ... WITH OFFSET as DuckDB's 1-based
         # WITH ORDINALITY; the offsets are shifted back where they are used.
         offsets = {u.args["offset"].name for u in parsed.find_all(exp.Unnest)
@@ -128,6 +154,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = self.path.split("?")[0].strip("/").split("/")
         fake = self.server.fake
+        # bigquery/v2/projects/{p}/jobs/{id} and .../queries/{id} (jobs.getQueryResults)
+        if len(parts) == 6 and parts[4] in {"jobs", "queries"} and parts[5] in fake.jobs:
+            self._send(200, fake.jobs[parts[5]]["job" if parts[4] == "jobs" else "result"])
+            return
         # bigquery/v2/projects/{p}/datasets/{d}/tables/{t}
         if (len(parts) == 8 and parts[6] == "tables" and fake.published_ms is not None
                 and (parts[5], parts[7]) == (f"{fake.dataset}_serving", "manifest")):
@@ -140,11 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if not self.path.split("?")[0].endswith("/queries"):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if parts[-1] not in {"queries", "jobs"}:
             self._send(501, {"error": {"code": 501, "message": f"not faked: {self.path}"}})
             return
+        fake = self.server.fake
         try:
-            self._send(200, self.server.fake.run(body))
+            self._send(200, fake.run(body) if parts[-1] == "queries"
+                       else fake.insert_job(parts[3], body))
         except (duckdb.Error, sqlglot.errors.SqlglotError) as err:
             self._send(400, {"error": {"code": 400, "status": "INVALID_ARGUMENT",
                                        "message": str(err)}})

@@ -9,13 +9,16 @@ that reached "BigQuery" can be inspected for bound parameters.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
@@ -23,9 +26,10 @@ from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from analytics_pipeline.api import segments_refresh
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.serving.bigquery_reader import publish_bigquery
-from analytics_pipeline.serving.snapshot import current_snapshot
+from analytics_pipeline.serving.snapshot import Publication, current_publication
 from analytics_pipeline.settings import Settings, SettingsError
 from analytics_pipeline.warehouse.bigquery_warehouse import BigQueryWarehouse
 from tests.api_support import REDIS_URL, materialize, require_redis
@@ -34,6 +38,7 @@ from tests.conftest import NOW
 
 AS_OF = "2026-03-31T15:00:00"
 READ = {"Authorization": "Bearer reader"}
+WRITE = {"Authorization": "Bearer writer"}
 ADMIN = {"Authorization": "Bearer admin"}
 BQ_URL = "bigquery://my-project/retail"
 # GET endpoints without path parameters whose answers must be the same on both readers.
@@ -52,21 +57,37 @@ class Published:
 def published(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Published:
     warehouse = tmp_path_factory.mktemp("bq_api") / "warehouse.duckdb"
     materialize(tiny_store, warehouse, AS_OF)
-    snapshot = current_snapshot(warehouse.parent / "serving")
-    assert snapshot is not None
-    return Published(warehouse, snapshot)
+    publication = current_publication(warehouse.parent / "serving")
+    assert publication is not None
+    return Published(warehouse, _one_file(publication, warehouse.parent / "bigquery.duckdb"))
+
+
+def _one_file(publication: Publication, target: Path) -> Path:
+    """The publication's main file and parts as one file, a schema per dataset: the fake
+    stands for one BigQuery project, where every domain is a dataset of its own."""
+    shutil.copyfile(publication.main, target)
+    with duckdb.connect(str(target)) as conn:
+        for schema, part in publication.parts.items():
+            conn.execute(f"ATTACH '{part}' AS part (READ_ONLY)")
+            conn.execute(f"CREATE SCHEMA {schema}")
+            for (table,) in conn.execute("SELECT table_name FROM duckdb_tables() "
+                                         "WHERE database_name = 'part'").fetchall():
+                conn.execute(f"CREATE TABLE {schema}.{table} AS SELECT * FROM part.main.{table}")
+            conn.execute("DETACH part")
+    return target
 
 
 def _settings(url: str, published: Published) -> Settings:
-    return Settings.from_env({}, warehouse_url=url, api_keys="reader=read,admin=read+pii",
+    return Settings.from_env({}, warehouse_url=url,
+                             api_keys="reader=read,admin=read+pii,writer=read+write",
                              redis_url=REDIS_URL, live_db=published.warehouse.parent /
                              "live.sqlite", serving_dir=published.warehouse.parent / "serving")
 
 
-@pytest.fixture
-def fake(published: Published, monkeypatch: pytest.MonkeyPatch,
-         tmp_path: Path) -> Iterator[FakeBigQuery]:
-    state = FakeBigQuery(snapshot=published.snapshot, dataset="retail")
+@contextmanager
+def _fake_bigquery(snapshot: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBigQuery]:
+    """The fake serving ``snapshot``; every ``bigquery.Client`` made meanwhile talks to it."""
+    state = FakeBigQuery(snapshot=snapshot, dataset="retail")
     server, base_url = serve(state)
     real_client = bigquery.Client
 
@@ -76,11 +97,20 @@ def fake(published: Published, monkeypatch: pytest.MonkeyPatch,
                            client_options=ClientOptions(api_endpoint=base_url))
 
     monkeypatch.setattr(bigquery, "Client", client)
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fake(published: Published, monkeypatch: pytest.MonkeyPatch,
+         tmp_path: Path) -> Iterator[FakeBigQuery]:
     monkeypatch.chdir(tmp_path)  # files the API keeps beside a BigQuery warehouse: here
     require_redis()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with _fake_bigquery(published.snapshot, monkeypatch) as state:
+        yield state
 
 
 def _medians(body: Any) -> list[float]:
@@ -168,6 +198,49 @@ def test_redis_answers_repeats_until_a_new_publication(
         app.state.service.reader.refresh(force=True)
         assert _get(client, path) == first
         assert len(fake.queries) > asked
+
+
+def test_segments_refresh_re_keys_cached_segment_answers(
+    published: Published, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    require_redis()
+    snapshot = tmp_path / "bigquery.duckdb"  # the refresh writes: not the shared snapshot
+    shutil.copyfile(published.snapshot, snapshot)
+
+    def rebuild(warehouse: object, *_args: object) -> dict[str, int]:
+        # The fake runs queries, not the models' DDL and load jobs; the rebuild's effect
+        # on the served tables stands in for them: every regular customer is now a VIP.
+        assert isinstance(warehouse, BigQueryWarehouse)
+        with duckdb.connect(str(snapshot)) as conn:
+            conn.execute("UPDATE segments.customer_segments SET segments = 'vip' "
+                         "WHERE segments = ''")
+        return {}
+
+    monkeypatch.setattr(segments_refresh, "_rebuild", rebuild)
+    path = "/api/segments/list"
+    with _fake_bigquery(snapshot, monkeypatch) as fake, \
+            TestClient(create_app(_settings(BQ_URL, published))) as client:
+        fake.published_ms = int(time.time() * 1000) - 5_000
+        before = _get(client, path)
+        asked = len(fake.queries)
+        assert _get(client, path) == before and len(fake.queries) == asked  # from Redis
+        refreshed = client.post("/api/segments/refresh", headers=WRITE)
+        assert refreshed.status_code == 200, refreshed.text
+        after = _get(client, path)
+    assert len(fake.queries) > asked + 1  # the refresh's UPDATE, then the answer anew
+    assert any(q.sql.startswith("UPDATE `my-project`.retail_serving.manifest")
+               for q in fake.queries)
+    counts = [{s["id"]: s["customers"] for s in body["segments"]} for body in (before, after)]
+    assert counts[0]["regular"] > 0 and counts[1].get("regular", 0) == 0
+    assert counts[1]["vip"] == counts[0]["vip"] + counts[0]["regular"]
+    # The batch stays the same: only the publication time moved.
+    manifests = []
+    for copy in (snapshot, published.snapshot):
+        with duckdb.connect(str(copy), read_only=True) as conn:
+            manifests.append(conn.execute(
+                "SELECT as_of, live_watermark FROM main.manifest").fetchall())
+    assert manifests[0] == manifests[1]
 
 
 def test_missing_credentials_are_a_clear_error(

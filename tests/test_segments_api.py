@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.exports.resources import KlaviyoResource, MailchimpResource
-from analytics_pipeline.serving.snapshot import current_snapshot
+from analytics_pipeline.serving.snapshot import current_publication
 from analytics_pipeline.settings import Settings
 from tests.api_support import get_json as _get
 from tests.api_support import materialize
@@ -102,16 +103,18 @@ def test_unknown_segments_are_404(client: TestClient) -> None:
 def test_refresh_needs_write_and_republishes(client: TestClient, warehouse: Path) -> None:
     assert client.post("/api/segments/refresh", headers=PII).status_code == 403
     serving = warehouse.parent / "serving"
-    before = current_snapshot(serving)
+    before = current_publication(serving)
     assert before is not None
     response = client.post("/api/segments/refresh", headers=WRITE)
     assert response.status_code == 200, response.text
     body = response.json()
-    after = current_snapshot(serving)
-    assert after is not None and after != before and body["snapshot"] == after.name
-    manifest = "SELECT as_of, live_watermark, published_at FROM main.manifest"
-    old, new = _rows(before, manifest)[0], _rows(after, manifest)[0]
-    assert new[:2] == old[:2] and new[2] > old[2]  # the batch's as_of kept, published anew
+    after = current_publication(serving)
+    assert after is not None and after.name != before.name and body["snapshot"] == after.name
+    # Only the segments part is new: the main file (and its manifest) is the same file.
+    assert after.parts["segments"] != before.parts["segments"]
+    assert os.path.samefile(after.main, before.main)
+    manifest = "SELECT as_of, live_watermark FROM main.manifest"
+    assert _rows(after, manifest) == _rows(before, manifest)  # the batch's as_of kept
     assert body["rows"]["customer_segments"] > 0 and body["rows"]["clusters"] > 0
     assert body["rows"]["segment_members"] >= body["rows"]["customer_segments"]
     assert body["data_as_of"].startswith("2026-03-31")

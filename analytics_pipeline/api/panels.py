@@ -46,8 +46,10 @@ class Snapshot:
 
     def has_table(self, name: str) -> bool:
         domain, _, table = name.partition(".")
+        # A schema published in a part file of its own is an attached catalog (serving.snapshot).
         return bool(self.fetch(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = $d AND table_name = $t",
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE $d IN (table_schema, table_catalog) AND table_name = $t",
             {"d": domain, "t": table},
         ))
 

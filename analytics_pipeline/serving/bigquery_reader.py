@@ -57,6 +57,18 @@ def publish_bigquery(wh: BigQueryWarehouse, as_of: datetime, live_watermark: int
     return len(served)
 
 
+def republish_bigquery(wh: BigQueryWarehouse) -> None:
+    """Make the current publication new after served tables were rebuilt in place (``POST
+    /api/segments/refresh``); its ``as_of`` and live watermark stay.
+
+    The API keys its cache on the manifest's modification time, so without this a refresh
+    would leave cached answers from before it current. Rewriting ``published_at`` moves that
+    time, as a new snapshot does on DuckDB (:func:`~analytics_pipeline.serving.snapshot.\
+republish_schema`).
+    """
+    wh.execute("UPDATE serving.manifest SET published_at = current_timestamp WHERE true")
+
+
 def _served_tables(wh: BigQueryWarehouse) -> list[tuple[str, str]]:
     prefix = f"{wh.dataset}_"
     found: list[tuple[str, str]] = []

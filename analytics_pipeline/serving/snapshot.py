@@ -1,9 +1,14 @@
 """Published snapshots: what the API reads while the warehouse may be mid-run.
 
 DuckDB lets one process write a file and no one else open it meanwhile. So a finished
-run copies the served tables into a new snapshot file and then atomically points
-``CURRENT`` at it; API processes open snapshots read-only (any number of readers may share
-a file no one writes) and switch when ``CURRENT`` changes.
+run copies the served tables into new snapshot files and then atomically points
+``CURRENT`` at them; API processes open snapshots read-only (any number of readers may
+share a file no one writes) and switch when ``CURRENT`` changes.
+
+A publication is a main file plus one *part* file per schema in :data:`SEPARATE`, which
+readers attach under the schema's name, so ``segments.rfm`` reads the same either way. A
+segments refresh between runs then writes only a new segments part instead of copying
+every served table (on the 1M-customer store the whole snapshot is gigabytes).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import shutil
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -24,30 +30,56 @@ NOT_SERVED = ("ingest", "staging", "information_schema", "pg_catalog")
 # Raw tables stay out (size, PII), except the product catalogue: the API names products
 # for any as_of, not only those the batch's models happen to carry.
 SERVED_RAW = ("products",)
+# Schemas recomputed between runs (POST /api/segments/refresh), published in parts.
+SEPARATE = ("segments",)
 KEEP_SNAPSHOTS = 3
 POINTER = "CURRENT"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The files of one published version: the main snapshot and its parts by schema."""
+
+    main: Path
+    parts: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """Names every file, so it changes whenever any of them is republished."""
+        return "+".join([self.main.name, *(p.name for _, p in sorted(self.parts.items()))])
+
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection with the parts attached under their schema names.
+
+        Connections to one file share a database within a process, and another may have
+        attached the parts already; every publication has a main file name of its own
+        (see :func:`_linked`), so what is attached there is this publication's part.
+        """
+        conn = duckdb.connect(str(self.main), read_only=True)
+        for schema, path in sorted(self.parts.items()):
+            conn.execute(f"ATTACH IF NOT EXISTS '{_quoted(path)}' AS {schema} (READ_ONLY)")
+        return conn
 
 
 def publish_snapshot(
     wh: DuckDBWarehouse, serving_dir: Path, as_of: datetime, live_watermark: int
 ) -> Path:
-    """Copy every served table into a new snapshot file and make it current."""
+    """Copy every served table into new snapshot files and make them current."""
     serving_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    target = serving_dir / f"snapshot-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
+    target = _new_file(serving_dir, "snapshot")
     raw = ", ".join(f"'{name}'" for name in SERVED_RAW)
-    tables = wh.fetch_all(
+    tables = [(str(s), str(t)) for s, t in wh.fetch_all(
         "SELECT table_schema, table_name FROM information_schema.tables "
         "WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' "
         f"AND (table_schema NOT IN {NOT_SERVED!r}"
         f" OR (table_schema = 'ingest' AND table_name IN ({raw}))) ORDER BY 1, 2"
-    )
-    quoted = str(target).replace("'", "''")
-    wh.execute(f"ATTACH '{quoted}' AS snap")
+    )]
+    in_main = [(s, t) for s, t in tables if s not in SEPARATE]
+    wh.execute(f"ATTACH '{_quoted(target)}' AS snap")
     try:
-        for schema in sorted({str(s) for s, _ in tables}):
+        for schema in sorted({s for s, _ in in_main}):
             wh.execute(f"CREATE SCHEMA snap.{schema}")
-        for schema, table in ((str(s), str(t)) for s, t in tables):
+        for schema, table in in_main:
             wh.execute(f"CREATE TABLE snap.{schema}.{table} AS SELECT * FROM {schema}.{table}")
         wh.execute(
             "CREATE TABLE snap.main.manifest AS SELECT CAST($as_of AS TIMESTAMPTZ) AS as_of, "
@@ -56,47 +88,98 @@ def publish_snapshot(
         )
     finally:
         wh.execute("DETACH snap")
-    _point_at(serving_dir, target)
-    _prune(serving_dir, keep=target)
+    digests = TableDigests(wh)
+    parts = {schema: _write_part(wh, serving_dir, schema, None, digests)
+             for schema in SEPARATE if any(s == schema for s, _ in tables)}
+    publication = Publication(target, parts)
+    _point_at(serving_dir, publication)
+    _prune(serving_dir, publication)
     return target
 
 
-def republish_schema(wh: DuckDBWarehouse, serving_dir: Path, schema: str) -> Path:
-    """A copy of the current snapshot with ``schema``'s tables taken anew from the
-    warehouse, made current; the manifest keeps its batch ``as_of`` and live watermark.
+def republish_schema(
+    wh: DuckDBWarehouse, serving_dir: Path, schema: str, digests: TableDigests | None = None
+) -> Publication:
+    """Publish ``schema``'s tables anew from the warehouse as a new part beside the current
+    main snapshot, and make that current; the manifest keeps its batch ``as_of`` and live
+    watermark.
 
-    For recomputing one domain between runs (``POST /api/segments/refresh``): copying the
-    file and replacing a few tables is much faster than :func:`publish_snapshot`. Tables
-    whose content the copy already holds (same :func:`table_digest`) are not rewritten.
+    For recomputing one domain between runs (``POST /api/segments/refresh``). The new part
+    starts as a copy of the current one, and only tables whose content differs from it
+    (by :func:`table_digest`) are rewritten: a refresh keeps most of the large ones.
+    ``digests`` may carry the warehouse tables' digests the caller already computed.
     """
-    source = current_snapshot(serving_dir)
-    if source is None or not source.exists():
+    if schema not in SEPARATE:
+        raise ValueError(f"{schema!r} is not published in a part of its own ({SEPARATE})")
+    current = current_publication(serving_dir)
+    if current is None or not current.main.exists():
         raise SnapshotMissingError(f"no published snapshot in {serving_dir} to update")
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    target = serving_dir / f"snapshot-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
-    shutil.copyfile(source, target)
+    main = _linked(current.main) if schema in current.parts else _without(wh, current.main, schema)
+    part = _write_part(wh, serving_dir, schema, current.parts.get(schema),
+                       digests or TableDigests(wh))
+    publication = Publication(main, {**current.parts, schema: part})
+    _point_at(serving_dir, publication)
+    _prune(serving_dir, publication)
+    return publication
+
+
+def _linked(main: Path) -> Path:
+    """The same main file under a new name. DuckDB shares one database per file name
+    within a process, so a reader still on the old publication would otherwise hold the
+    catalog name the new part must be attached under; a hard link costs no copy."""
+    target = _new_file(main.parent, "snapshot")
+    try:
+        os.link(main, target)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(main, target)
+    return target
+
+
+def _without(wh: DuckDBWarehouse, main: Path, schema: str) -> Path:
+    """A copy of ``main`` without ``schema``: a snapshot published before parts existed
+    holds it, and attaching a part of the same name beside it would be ambiguous."""
+    target = _new_file(main.parent, "snapshot")
+    shutil.copyfile(main, target)
+    wh.execute(f"ATTACH '{_quoted(target)}' AS snap")
+    try:
+        wh.execute(f"DROP SCHEMA IF EXISTS snap.{schema} CASCADE")
+    finally:
+        wh.execute("DETACH snap")
+    return target
+
+
+def _write_part(
+    wh: DuckDBWarehouse, serving_dir: Path, schema: str, previous: Path | None,
+    digests: TableDigests,
+) -> Path:
+    """A new part file holding ``schema``'s tables (in its ``main`` schema).
+
+    With a ``previous`` part it starts as a copy of it and rewrites only the tables whose
+    digest differs from the warehouse's. Each table's digest is kept as its comment, so
+    the next refresh hashes only the warehouse side.
+    """
+    target = _new_file(serving_dir, schema)
+    if previous is not None and previous.exists():
+        shutil.copyfile(previous, target)
     tables = [str(t) for (t,) in wh.fetch_all(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
         "current_database() AND table_type = 'BASE TABLE' AND table_schema = $s ORDER BY 1",
         {"s": schema})]
-    quoted = str(target).replace("'", "''")
-    wh.execute(f"ATTACH '{quoted}' AS snap")
+    wh.execute(f"ATTACH '{_quoted(target)}' AS part")
     try:
-        wh.execute(f"CREATE SCHEMA IF NOT EXISTS snap.{schema}")
-        held = {str(t) for (t,) in wh.fetch_all(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'snap' "
-            "AND table_schema = $s", {"s": schema})}
+        held = {str(t): c for t, c in wh.fetch_all(
+            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = 'part'")}
+        for table in sorted(set(held) - set(tables)):
+            wh.execute(f"DROP TABLE part.main.{table}")
         for table in tables:
-            if table in held and (table_digest(wh, f"snap.{schema}.{table}")
-                                  == table_digest(wh, f"{schema}.{table}")):
+            digest = digests.of(f"{schema}.{table}")
+            if held.get(table) == digest:
                 continue
-            wh.execute(f"CREATE OR REPLACE TABLE snap.{schema}.{table} AS "
+            wh.execute(f"CREATE OR REPLACE TABLE part.main.{table} AS "
                        f"SELECT * FROM {schema}.{table}")
-        wh.execute("UPDATE snap.main.manifest SET published_at = now()")
+            wh.execute(f"COMMENT ON TABLE part.main.{table} IS '{digest}'")  # digits, a colon
     finally:
-        wh.execute("DETACH snap")
-    _point_at(serving_dir, target)
-    _prune(serving_dir, keep=target)
+        wh.execute("DETACH part")
     return target
 
 
@@ -108,26 +191,66 @@ def table_digest(wh: DuckDBWarehouse, table: str) -> str:
     return f"{count}:{total}"
 
 
-def current_snapshot(serving_dir: Path) -> Path | None:
-    """The snapshot ``CURRENT`` names, or ``None`` before the first publication."""
+class TableDigests:
+    """:func:`table_digest` of warehouse tables, each computed once until :meth:`forget`
+    (the caller rebuilt the table): a refresh compares the same tables several times."""
+
+    def __init__(self, wh: DuckDBWarehouse) -> None:
+        self._wh = wh
+        self._known: dict[str, str] = {}
+
+    def of(self, table: str) -> str:
+        if table not in self._known:
+            self._known[table] = table_digest(self._wh, table)
+        return self._known[table]
+
+    def forget(self, table: str) -> None:
+        self._known.pop(table, None)
+
+
+def current_publication(serving_dir: Path) -> Publication | None:
+    """What ``CURRENT`` names, or ``None`` before the first publication."""
     pointer = serving_dir / POINTER
     if not pointer.exists():
         return None
-    return serving_dir / pointer.read_text().strip()
+    main, *parts = pointer.read_text().splitlines()
+    return Publication(serving_dir / main.strip(), {
+        schema: serving_dir / name for schema, name in (line.split() for line in parts)})
 
 
-def _point_at(serving_dir: Path, target: Path) -> None:
+def current_snapshot(serving_dir: Path) -> Path | None:
+    """The main snapshot file ``CURRENT`` names (it holds the manifest)."""
+    publication = current_publication(serving_dir)
+    return publication.main if publication else None
+
+
+def _new_file(serving_dir: Path, prefix: str) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    return serving_dir / f"{prefix}-{stamp}-{uuid.uuid4().hex[:8]}.duckdb"
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _point_at(serving_dir: Path, publication: Publication) -> None:
+    lines = [publication.main.name,
+             *(f"{schema} {path.name}" for schema, path in sorted(publication.parts.items()))]
     temporary = serving_dir / f".{POINTER}.{os.getpid()}"
-    temporary.write_text(target.name)
+    temporary.write_text("\n".join(lines) + "\n")
     os.replace(temporary, serving_dir / POINTER)  # atomic: readers see old or new, never half
 
 
-def _prune(serving_dir: Path, keep: Path) -> None:
+def _prune(serving_dir: Path, publication: Publication) -> None:
     # Readers may still hold an older snapshot open; unlinking is safe on POSIX, and the
-    # few newest are kept so a slow reader that just switched finds its file.
-    snapshots = sorted(serving_dir.glob("snapshot-*.duckdb"), key=lambda p: p.stat().st_mtime)
-    for old in snapshots[:-KEEP_SNAPSHOTS]:
-        if old != keep:
+    # few newest of each kind are kept so a slow reader that just switched finds its file.
+    # Hard links of one main file share their modification time: the stamped name breaks
+    # the tie (seconds, which is as fine as publications come).
+    current = {publication.main, *publication.parts.values()}
+    for prefix in ("snapshot", *SEPARATE):
+        older = sorted((p for p in serving_dir.glob(f"{prefix}-*.duckdb") if p not in current),
+                       key=lambda p: (p.stat().st_mtime, p.name))
+        for old in older[:max(len(older) - KEEP_SNAPSHOTS + 1, 0)]:
             old.unlink(missing_ok=True)
 
 
@@ -139,7 +262,7 @@ class SnapshotReader:
         self.timezone = timezone
         self._check_every = check_every
         self._lock = threading.Lock()
-        self._path: Path | None = None
+        self._published: Publication | None = None
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._retired: list[duckdb.DuckDBPyConnection] = []
         self._checked_at = 0.0
@@ -163,8 +286,10 @@ class SnapshotReader:
             cursor.close()
 
     def has_table(self, domain: str, table: str) -> bool:
+        # A schema published in a part is an attached catalog with the tables in ``main``.
         rows = self.fetch(
-            "SELECT 1 FROM information_schema.tables WHERE table_schema = $d AND table_name = $t",
+            "SELECT 1 FROM information_schema.tables "
+            "WHERE $d IN (table_schema, table_catalog) AND table_name = $t",
             {"d": domain, "t": table},
         )
         return bool(rows)
@@ -182,17 +307,20 @@ class SnapshotReader:
 
     @property
     def path(self) -> Path | None:
-        return self._path
+        """Named after every file of the publication read (see :attr:`Publication.name`)."""
+        if self._published is None:
+            return None
+        return self.serving_dir / self._published.name
 
     def _maybe_switch(self) -> None:
-        latest = current_snapshot(self.serving_dir)
-        if latest is None or latest == self._path:
+        latest = current_publication(self.serving_dir)
+        if latest is None or latest == self._published:
             return
-        conn = duckdb.connect(str(latest), read_only=True)
+        conn = latest.connect()
         conn.execute("SET TimeZone = $tz", {"tz": self.timezone})
         if self._conn is not None:
             self._retired.append(self._conn)
-        self._conn, self._path = conn, latest
+        self._conn, self._published = conn, latest
         # Requests may still be reading through the connection just retired, so it stays
         # open until the next switch; older ones close now, or later if a query still runs.
         keep = self._retired[-1:]
