@@ -1,8 +1,9 @@
 """Segments computed in Python: lifetime value (BG/NBD + Gamma-Gamma) and k-means clusters.
 
-Both read tables the SQL models built, hand them to plain models in
-``analytics_pipeline/models`` and write the result back with ``load_arrow``; the SQL
-``segments.customer_segments`` reads ``segments.customer_clv`` in turn.
+Both read tables the SQL models built and hand them to plain models in
+``analytics_pipeline/models``: the CLV comes back with ``load_arrow`` (the SQL
+``segments.customer_segments`` reads ``segments.customer_clv`` in turn), the clusters
+are fitted on a sample and assigned in the warehouse (``models/clusters_sql.py``).
 """
 
 from typing import Any
@@ -11,8 +12,8 @@ import dagster as dg
 import pandas as pd
 import pyarrow as pa
 
-from analytics_pipeline.models.clusters import ClusterConfig, Clustering, cluster_customers
 from analytics_pipeline.models.clusters_bigquery import run_bigquery_kmeans
+from analytics_pipeline.models.clusters_sql import write_clusters
 from analytics_pipeline.models.clv import ClvConfig, ClvScores, score_customers
 from analytics_pipeline.resources import ModelParamsResource, WarehouseResource
 from analytics_pipeline.warehouse import Warehouse
@@ -26,9 +27,6 @@ CLV_SCHEMA = pa.schema([
     ("expected_purchases_30d", _DOUBLE), ("expected_purchases_90d", _DOUBLE),
     ("expected_purchases_365d", _DOUBLE), ("expected_average_spend", _DOUBLE),
     ("predicted_clv", _DOUBLE), ("clv_method", pa.string()),
-])
-CLUSTERS_SCHEMA = pa.schema([
-    ("customer_id", pa.string()), ("cluster_id", _INT), ("cluster_label", pa.string()),
 ])
 
 
@@ -49,18 +47,6 @@ def write_customer_clv(warehouse: Warehouse, config: ClvConfig) -> ClvScores:
     return scores
 
 
-def write_clusters(warehouse: Warehouse, config: ClusterConfig) -> Clustering:
-    """Cluster ``segments.rfm`` with predicted CLV and replace ``segments.clusters``."""
-    frame = warehouse.fetch_df(
-        "SELECT r.customer_id, r.recency_days, r.frequency, r.monetary, v.predicted_clv"
-        " FROM segments.rfm AS r LEFT JOIN segments.customer_clv AS v"
-        " ON v.customer_id = r.customer_id ORDER BY r.customer_id"
-    )
-    clustering = cluster_customers(frame, config)
-    _write(warehouse, "clusters", clustering.customers, CLUSTERS_SCHEMA)
-    return clustering
-
-
 def build_clusters(warehouse: Warehouse, params: ModelParamsResource) -> dict[str, Any]:
     """Replace ``segments.clusters`` with the configured engine; return the run's metadata
     (``dagster/row_count``, the chosen k, every k's score and the cluster profiles)."""
@@ -73,7 +59,7 @@ def build_clusters(warehouse: Warehouse, params: ModelParamsResource) -> dict[st
         }
     clustering = write_clusters(warehouse, params.cluster_config())
     return {
-        "dagster/row_count": len(clustering.customers), "engine": "sklearn", "k": clustering.k,
+        "dagster/row_count": clustering.customers, "engine": "sklearn", "k": clustering.k,
         "silhouette_by_k": {str(k): round(s, 4) for k, s in clustering.silhouettes.items()},
         "clusters": dg.MetadataValue.json(clustering.profiles.to_dict(orient="records")),
     }

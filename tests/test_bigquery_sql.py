@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from google.cloud import bigquery
 from sqlglot import exp
 
-from analytics_pipeline.assets.segments import CLUSTERS_SCHEMA, CLV_SCHEMA
+from analytics_pipeline.assets.segments import CLV_SCHEMA
 from analytics_pipeline.cli import main
 from analytics_pipeline.ingest.load import load_source
 from analytics_pipeline.inventory.tables import FORECAST_SCHEMA
@@ -193,8 +193,11 @@ def test_layouts_refuse_what_bigquery_refuses() -> None:
     assert len(LAYOUTS) >= 10
 
 
-# Tables Python assets write with load_arrow: their columns are the Arrow schemas'.
-ARROW_TABLES = {("segments", "customer_clv"): CLV_SCHEMA, ("segments", "clusters"): CLUSTERS_SCHEMA,
+# Tables Python assets write (with load_arrow, or SQL they compose): their columns.
+CLUSTERS_COLUMNS = pa.schema([("customer_id", pa.string()), ("cluster_id", pa.int64()),
+                              ("cluster_label", pa.string())])
+ARROW_TABLES = {("segments", "customer_clv"): CLV_SCHEMA,
+                ("segments", "clusters"): CLUSTERS_COLUMNS,
                 ("inventory", "demand_forecast"): FORECAST_SCHEMA}
 
 

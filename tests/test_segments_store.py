@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics_pipeline.assets.segments import write_clusters
 from analytics_pipeline.ingest.load import load_source
 from analytics_pipeline.models.clusters import ClusterConfig
+from analytics_pipeline.models.clusters_sql import write_clusters
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
 from tests.conftest import NOW, build_models

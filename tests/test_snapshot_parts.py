@@ -69,6 +69,9 @@ def test_republishing_writes_a_part_and_links_the_main_file(wh: DuckDBWarehouse,
         assert reader.fetch("SELECT live_watermark FROM main.manifest") == [(7,)]
         assert reader.path is not None and reader.path.name == after.name != before.name
         old.close()
+        again = republish_schema(wh, serving, "segments")  # nothing changed: links only
+        assert os.path.samefile(again.parts["segments"], after.parts["segments"])
+        assert reader.fetch("SELECT count(*) FROM segments.rfm") == [(2,)]
     finally:
         reader.close()
 

@@ -2,7 +2,7 @@
 
 Chosen with ``ANALYTICS_CLUSTERING_ENGINE=bigquery_ml`` on a BigQuery warehouse, so a
 million customers never leave BigQuery. The features are those of
-:func:`analytics_pipeline.models.clusters.features`: ``log1p`` of recency, frequency,
+the local path (:mod:`analytics_pipeline.models.clusters`): ``log1p`` of recency, frequency,
 monetary value and (when every customer has one) predicted CLV, standardized by the model
 (``standardize_features``). One model is trained per k in ``[k_min, k_max]`` and the one
 with the lowest Davies-Bouldin index (``ML.EVALUATE``; lower = tighter, better separated
@@ -27,14 +27,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 from google.cloud import bigquery
 
-from analytics_pipeline.models.clusters import ClusterConfig, describe
+from analytics_pipeline.models.clusters import BASE_FEATURES, ClusterConfig, describe
 from analytics_pipeline.warehouse import Warehouse
 from analytics_pipeline.warehouse.bigquery_layout import layout_of
 from analytics_pipeline.warehouse.params import identifier
 
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,61}[a-z0-9]$")
 MODEL_PREFIX = "customer_kmeans_k"
-BASE_FEATURES = ("recency_days", "frequency", "monetary")
 # Iterations are capped like scikit-learn's per-start budget is not: 50 passes converge
 # on a few standardized features, and early_stop ends sooner.
 _MAX_ITERATIONS = 50

@@ -114,7 +114,8 @@ def republish_schema(
     current = current_publication(serving_dir)
     if current is None or not current.main.exists():
         raise SnapshotMissingError(f"no published snapshot in {serving_dir} to update")
-    main = _linked(current.main) if schema in current.parts else _without(wh, current.main, schema)
+    main = (_linked(current.main, "snapshot") if schema in current.parts
+            else _without(wh, current.main, schema))
     part = _write_part(wh, serving_dir, schema, current.parts.get(schema),
                        digests or TableDigests(wh))
     publication = Publication(main, {**current.parts, schema: part})
@@ -123,15 +124,15 @@ def republish_schema(
     return publication
 
 
-def _linked(main: Path) -> Path:
-    """The same main file under a new name. DuckDB shares one database per file name
-    within a process, so a reader still on the old publication would otherwise hold the
-    catalog name the new part must be attached under; a hard link costs no copy."""
-    target = _new_file(main.parent, "snapshot")
+def _linked(source: Path, prefix: str) -> Path:
+    """The same file under a new name. DuckDB shares one database per file name within a
+    process, so a reader still on the old publication would otherwise hold the catalog
+    name the new part must be attached under; a hard link costs no copy."""
+    target = _new_file(source.parent, prefix)
     try:
-        os.link(main, target)
+        os.link(source, target)
     except OSError:  # a file system without hard links
-        shutil.copyfile(main, target)
+        shutil.copyfile(source, target)
     return target
 
 
@@ -154,25 +155,26 @@ def _write_part(
 ) -> Path:
     """A new part file holding ``schema``'s tables (in its ``main`` schema).
 
-    With a ``previous`` part it starts as a copy of it and rewrites only the tables whose
-    digest differs from the warehouse's. Each table's digest is kept as its comment, so
-    the next refresh hashes only the warehouse side.
+    Each table's digest is kept as its comment. With a ``previous`` part, tables whose
+    digest the warehouse still has are taken over from it: the whole part when none
+    changed (a link), else a copy in which only the others are rewritten.
     """
-    target = _new_file(serving_dir, schema)
-    if previous is not None and previous.exists():
-        shutil.copyfile(previous, target)
-    tables = [str(t) for (t,) in wh.fetch_all(
+    tables = {str(t): digests.of(f"{schema}.{t}") for (t,) in wh.fetch_all(
         "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
         "current_database() AND table_type = 'BASE TABLE' AND table_schema = $s ORDER BY 1",
-        {"s": schema})]
+        {"s": schema})}
+    held: dict[str, str] = {}
+    target = _new_file(serving_dir, schema)
+    if previous is not None and previous.exists():
+        held = _digests_in(wh, previous)
+        if held == tables:
+            return _linked(previous, schema)
+        shutil.copyfile(previous, target)
     wh.execute(f"ATTACH '{_quoted(target)}' AS part")
     try:
-        held = {str(t): c for t, c in wh.fetch_all(
-            "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = 'part'")}
         for table in sorted(set(held) - set(tables)):
             wh.execute(f"DROP TABLE part.main.{table}")
-        for table in tables:
-            digest = digests.of(f"{schema}.{table}")
+        for table, digest in tables.items():
             if held.get(table) == digest:
                 continue
             wh.execute(f"CREATE OR REPLACE TABLE part.main.{table} AS "
@@ -181,6 +183,17 @@ def _write_part(
     finally:
         wh.execute("DETACH part")
     return target
+
+
+def _digests_in(wh: DuckDBWarehouse, part: Path) -> dict[str, str]:
+    """The digests a part file's tables were written with (their comments)."""
+    wh.execute(f"ATTACH '{_quoted(part)}' AS previous (READ_ONLY)")
+    try:
+        return {str(t): str(c) for t, c in wh.fetch_all(
+            "SELECT table_name, comment FROM duckdb_tables() "
+            "WHERE database_name = 'previous' AND comment IS NOT NULL")}
+    finally:
+        wh.execute("DETACH previous")
 
 
 def table_digest(wh: DuckDBWarehouse, table: str) -> str:

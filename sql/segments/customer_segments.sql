@@ -43,8 +43,10 @@ WITH customers AS (
 ), flagged AS (
   SELECT
     *,
+    -- customers has one row per clv_inputs row; counting that table, not COUNT(*) OVER (),
+    -- saves a window pass over every customer.
     value_basis > 0 AND ROW_NUMBER() OVER (ORDER BY value_basis DESC, customer_id NULLS FIRST)
-      <= CEIL($segment_vip_share * COUNT(*) OVER ()) AS is_vip,
+      <= CEIL($segment_vip_share * (SELECT COUNT(*) FROM segments.clv_inputs)) AS is_vip,
     tenure_days < $segment_new_days AS is_new,
     days_since_last_purchase >= $segment_inactive_days AS is_inactive,
     purchase_days >= 2 AND (
