@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import sqlglot
 
 from analytics_pipeline.ingest.load import load_source
 from analytics_pipeline.models.recs import FEATURES
-from analytics_pipeline.recommendations.build import build_at, publish_v2
+from analytics_pipeline.recommendations.build import (
+    HORIZON,
+    V2Config,
+    build_at,
+    customer_ranges,
+    labelled_candidates,
+    publish_v2,
+)
 from analytics_pipeline.recommendations.evaluate import evaluate_recs
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
+from analytics_pipeline.warehouse.dialect import to_bigquery
 from tests.conftest import NOW, build_models, models_reading, write_folder
 
 EARLY = "2026-03-01T10:00:00"
@@ -157,3 +168,59 @@ def test_evaluation_compares_three_methods_on_one_split(tiny: DuckDBWarehouse) -
     assert report.calibration["items"].sum() > 0
     assert "HitRate@10" in report.to_text()
     assert report.cutoff == NOW - dt.timedelta(days=30)
+
+
+def test_learning_sample_is_the_customers_first_by_md5(tiny: DuckDBWarehouse) -> None:
+    cutoff = NOW - HORIZON
+    table = build_at(tiny, cutoff, "UTC", "sample", wanted=("candidates",))["candidates"]
+    everyone = labelled_candidates(tiny, table, cutoff, customers=1_000_000)
+    sample = labelled_candidates(tiny, table, cutoff, customers=40)
+    # BigQuery's TO_HEX(MD5(id)) is this hex digest too, so both engines pick these.
+    first = sorted(set(everyone["customer_id"]), key=lambda c: (
+        hashlib.md5(c.encode(), usedforsecurity=False).hexdigest(), c))[:40]
+    assert sorted(set(sample["customer_id"])) == sorted(first)
+    # Whole customers: each sampled one keeps all their candidates and labels, in order.
+    pd.testing.assert_frame_equal(
+        sample, everyone[everyone["customer_id"].isin(first)].reset_index(drop=True))
+    assert everyone["bought"].any() and len(everyone) > len(sample)
+
+
+def test_scoring_in_chunks_gives_the_one_chunk_result(tiny: DuckDBWarehouse) -> None:
+    assert len(customer_ranges(tiny, "recommendations.candidates", 37)) > 5
+    published = {}
+    for chunk in (1_000_000, 37):
+        model, rows = publish_v2(tiny, NOW, "UTC", V2Config(chunk_customers=chunk))
+        published[chunk] = tiny.fetch_df("SELECT * FROM recommendations.v2_scores")
+        assert model is not None and rows == len(published[chunk]) > 0
+    pd.testing.assert_frame_equal(published[37], published[1_000_000])
+    scores = published[37]
+    assert scores["customer_id"].is_monotonic_increasing  # the parts keep customer order
+    # Each customer's segment is the category of one of their strongest-affinity rows.
+    strongest = scores[scores["category_affinity"]
+                       == scores.groupby("customer_id")["category_affinity"].transform("max")]
+    assert scores.groupby("customer_id")["segment"].nunique().max() == 1
+    assert set(zip(scores["customer_id"], scores["segment"], strict=True)) <= set(
+        zip(strongest["customer_id"], strongest["category"], strict=True))
+    parts = _rows(tiny, "SELECT table_name FROM information_schema.tables "
+                        "WHERE table_schema = 'staging' AND table_name LIKE 'recs_v2_part%'")
+    assert parts == []
+
+
+def test_sample_and_chunk_queries_keep_their_meaning_on_bigquery(
+    tiny: DuckDBWarehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    for name in ("execute", "fetch_df", "fetch_all"):
+        run = getattr(tiny, name)
+        monkeypatch.setattr(tiny, name, lambda sql, params=None, run=run: (
+            sent.append(sql), run(sql, params))[1])
+    publish_v2(tiny, NOW, "UTC", V2Config(learn_customers=100, chunk_customers=100))
+    translated = [s for sql in sent for s in to_bigquery(sql, "my-project", "retail")]
+    for statement in translated:
+        sqlglot.parse_one(statement, read="bigquery")
+    (sample,) = [s for s in translated if "LIMIT @customers" in s]
+    assert "ORDER BY TO_HEX(MD5(customer_id))" in sample
+    (ranges,) = [s for s in translated if "@size" in s]
+    assert "MOD(n, @size) = 0" in ranges
+    chunks = [s for s in translated if "customer_id > @after AND customer_id <= @upto" in s]
+    assert len(chunks) == len(customer_ranges(tiny, "recommendations.candidates", 100)) > 1

@@ -70,8 +70,9 @@ def evaluate_recs(
     end = as_of or _last_order(wh)
     cutoff = end - HORIZON
     tables = build_at(wh, cutoff, store_tz, "recs_eval")
-    model = learn(wh, cutoff, store_tz, config.fusion)
-    v2 = score(wh, model, tables["candidates"], keep=k)
+    model = learn(wh, cutoff, store_tz, config)
+    v2 = pd.concat(chunk.loc[:, ["customer_id", "product_id", "confidence"]] for chunk in
+                   score(wh, model, tables["candidates"], k, config.chunk_customers))
     # Table names come from build_at, never from input; values are bound.
     v1 = wh.fetch_df(f"SELECT customer_id, product_id FROM {tables['v1_scores']} "  # noqa: S608
                      "WHERE rank <= $k ORDER BY customer_id, rank", {"k": k})
