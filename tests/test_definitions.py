@@ -116,5 +116,9 @@ def test_dagster_dev_serves_the_whole_graph(tmp_path: Path) -> None:
             time.sleep(1)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # a loaded machine: serving is what is tested
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=30)
     assert {"/".join(n["assetKey"]["path"]) for n in nodes} == EXPECTED_ASSETS
