@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.ingest.load import load_source
-from analytics_pipeline.models.recs import FEATURES
+from analytics_pipeline.models.recs_features import FEATURES
 from analytics_pipeline.recommendations.build import publish_v2
 from analytics_pipeline.recommendations.experiment import Arm
 from analytics_pipeline.serving.snapshot import publish_snapshot

@@ -13,7 +13,7 @@ import pytest
 import sqlglot
 
 from analytics_pipeline.ingest.load import load_source
-from analytics_pipeline.models.recs import FEATURES
+from analytics_pipeline.models.recs_features import FEATURES
 from analytics_pipeline.recommendations.build import (
     HORIZON,
     V2Config,

@@ -22,14 +22,9 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-FloatArray = npt.NDArray[np.float64]
+from analytics_pipeline.models.recs_features import FEATURES
 
-FEATURES: tuple[str, ...] = (
-    "co_purchase", "co_purchase_vs_best", "cross_sell", "category_affinity",
-    "category_affinity_vs_best", "category_popularity", "content", "content_category",
-    "cart_abandoned", "viewed", "similar_views", "similar_views_vs_best", "trend", "season",
-    "popularity", "repurchase",
-)
+FloatArray = npt.NDArray[np.float64]
 
 
 class NotEnoughHistoryError(ValueError):

@@ -21,12 +21,12 @@ import pandas as pd
 import pyarrow as pa
 
 from analytics_pipeline.models.recs import (
-    FEATURES,
     FusionConfig,
     FusionModel,
     NotEnoughHistoryError,
     fit_fusion,
 )
+from analytics_pipeline.models.recs_features import FEATURES
 from analytics_pipeline.warehouse import Warehouse
 from analytics_pipeline.warehouse.sql_models import SqlModel, discover, in_dependency_order
 

@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analytics_pipeline.models.recs import FEATURES
+from analytics_pipeline.models.recs_features import FEATURES
 from analytics_pipeline.recommendations.serving import Moment, Ranked
 
 

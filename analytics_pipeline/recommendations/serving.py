@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from analytics_pipeline.models.recs import FEATURES
+from analytics_pipeline.models.recs_features import FEATURES
 
 Source = Literal["v1", "v2", "popular"]
 TABLES = ("recommendations.v1_scores", "recommendations.v2_scores", "recommendations.in_stock",
