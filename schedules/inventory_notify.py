@@ -31,25 +31,10 @@ from analytics_pipeline.warehouse import WarehouseBusyError
 URGENT_OP = "send_urgent_alerts"
 
 
-class UrgentAlert(dg.Config):
-    """One alert as the sensor read it (see ``inventory.alerts``)."""
-
-    alert_id: str
-    product_id: str
-    product_name: str
-    category: str | None = None
-    alert_type: str
-    severity: str
-    reason: str
-    evidence: str | None = None
-    suggested_quantity: float | None = None
-    expected_stockout_date: str | None = None
-    revenue_at_risk: float | None = None
-    as_of: str | None = None
-
-
 class UrgentAlertsConfig(dg.Config):
-    alerts: list[UrgentAlert] = []  # noqa: RUF012 - pydantic copies field defaults
+    # Rows of ``inventory.alerts`` as text, empty fields left out (``Alert.from_record``
+    # reads them back), so the run config needs no second copy of the Alert fields.
+    alerts: list[dict[str, str]] = []  # noqa: RUF012 - pydantic copies field defaults
 
 
 @dg.op(name=URGENT_OP, description="Queue urgent alerts (cooldown applied), deliver due ones.")
@@ -62,7 +47,7 @@ def send_urgent_alerts(
         context.log.info(f"urgent alerts skipped: {NO_CHANNEL}")
         return
     outbox = notify_outbox.open()
-    alerts = [Alert.from_record(alert.model_dump()) for alert in config.alerts]
+    alerts = [Alert.from_record(alert) for alert in config.alerts]
     result = queue_alerts(
         outbox, channels, alerts, kind="urgent", title="Urgent: critical low stock",
         cooldown=timedelta(hours=notify_outbox.cooldown_hours), now=datetime.now(UTC),
@@ -109,7 +94,8 @@ def urgent_low_stock_sensor(
     if not new:
         return dg.SensorResult(skip_reason="no new critical low-stock alerts",
                                cursor=next_cursor)
-    run_config = {"ops": {URGENT_OP: {"config": {"alerts": [a.as_record() for a in new]}}}}
+    rows = [{k: str(v) for k, v in a.as_record().items() if v is not None} for a in new]
+    run_config = {"ops": {URGENT_OP: {"config": {"alerts": rows}}}}
     request = dg.RunRequest(run_key=f"urgent-low-stock-{latest.storage_id}",
                             run_config=run_config, tags={"alerts": str(len(new))})
     return dg.SensorResult(run_requests=[request], cursor=next_cursor)
