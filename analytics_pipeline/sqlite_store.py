@@ -25,12 +25,20 @@ class SqliteStore:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        # Autocommit (isolation_level=None) so callers open the transactions they need;
-        # WAL lets readers go on while one process writes, and writers wait, not fail.
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        conn = open_connection(self.path)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
             yield conn
         finally:
             conn.close()
+
+
+def open_connection(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+    """A connection in autocommit (callers open the transactions they need), on a WAL
+    file (readers go on while one process writes), waiting up to 10 s for a writer rather
+    than failing. ``synchronous="NORMAL"`` is for connections kept open: in WAL mode it
+    never corrupts the file, but a power cut may lose the last commits."""
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    return conn

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from analytics_pipeline.sqlite_store import SqliteStore
+from analytics_pipeline.sqlite_store import SqliteStore, open_connection
 
 EventType = Literal["impression", "click", "add_to_cart", "purchase"]
 EVENT_TYPES: tuple[EventType, ...] = ("impression", "click", "add_to_cart", "purchase")
@@ -122,10 +122,7 @@ class FeedbackStore(SqliteStore):
         # mode never corrupts the file (a power cut may lose the last events).
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=10000")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = open_connection(self.path, synchronous="NORMAL")
             self._local.conn = conn
         yield conn
 

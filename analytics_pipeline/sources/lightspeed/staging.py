@@ -22,7 +22,7 @@ from analytics_pipeline.contract.schema import TABLES, Table
 from analytics_pipeline.sources.base import SourceTable, conform
 from analytics_pipeline.sources.lightspeed.client import Tokens
 from analytics_pipeline.sources.lightspeed.mapping import Row
-from analytics_pipeline.sqlite_store import SqliteStore
+from analytics_pipeline.sqlite_store import SqliteStore, open_connection
 
 # Contract tables the connector fills, each stored under the contract's own key.
 SYNCED = {t.name: t for t in TABLES if t.name in
@@ -75,13 +75,10 @@ class StagingStore(SqliteStore):
         milliseconds, and reopening the file each time (a WAL checkpoint on every close)
         would cost more than the page itself."""
         if self._conn is None:
-            self._conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA busy_timeout=10000")
             # A committed page survives the process being killed (the WAL is written
             # before COMMIT returns); only a power cut could lose the last pages, and
             # then their cursor with them, so the next sync reads them again.
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn = open_connection(self.path, synchronous="NORMAL")
         yield self._conn
 
     def close(self) -> None:
