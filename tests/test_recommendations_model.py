@@ -13,6 +13,7 @@ from analytics_pipeline.models.recs import (
     FEATURES,
     FusionConfig,
     NotEnoughHistoryError,
+    calibration_error,
     calibration_table,
     fit_fusion,
 )
@@ -84,10 +85,20 @@ def test_ranking_metrics_match_hand_computation() -> None:
     assert metrics.coverage == pytest.approx(7 / 10)  # every product in a scored list
 
 
-def test_calibration_table_bins() -> None:
-    confidence = np.array([0.05, 0.05, 0.35, 0.35, 0.95])
-    bought = np.array([False, True, True, True, True])
-    table = calibration_table(confidence, bought, bins=10)
-    assert list(table["items"]) == [2, 2, 1]
-    assert list(table["purchase_rate"]) == [0.5, 1.0, 1.0]
-    assert list(table["bin_low"]) == pytest.approx([0.0, 0.3, 0.9])
+def test_calibration_table_bins_hold_equal_counts() -> None:
+    rng = np.random.default_rng(6)
+    confidence = np.concatenate([rng.uniform(0, 0.1, 900), rng.uniform(0.5, 1, 100)])
+    bought = rng.random(1_000) < confidence
+    table = calibration_table(confidence, bought, bins=4)
+    assert list(table["items"]) == [250, 250, 250, 250]
+    assert (table["bin_low"] <= table["bin_high"]).all()
+    assert (table["bin_high"].to_numpy()[:-1] <= table["bin_low"].to_numpy()[1:]).all()
+    assert table["bin_high"].iloc[-1] == confidence.max()
+    assert table["items"].sum() == len(confidence)
+    assert table["purchase_rate"].iloc[-1] == bought[np.argsort(confidence)[750:]].mean()
+
+
+def test_calibration_error_weighs_bins_by_items() -> None:
+    table = pd.DataFrame({"items": [3, 1], "mean_confidence": [0.1, 0.5],
+                          "purchase_rate": [0.2, 0.1]})
+    assert calibration_error(table) == pytest.approx((3 * 0.1 + 1 * 0.4) / 4)

@@ -166,7 +166,8 @@ def test_evaluation_compares_three_methods_on_one_split(tiny: DuckDBWarehouse) -
     for m in report.metrics:
         assert 0 <= m.ndcg <= m.hit_rate <= 1 and 0 < m.coverage <= 1
     assert report.calibration["items"].sum() > 0
-    assert "HitRate@10" in report.to_text()
+    assert 0 <= report.to_dict()["calibration_error"] <= 1
+    assert "HitRate@10" in report.to_text() and "calibration error" in report.to_text()
     assert report.cutoff == NOW - dt.timedelta(days=30)
 
 

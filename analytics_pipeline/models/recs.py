@@ -187,22 +187,33 @@ def _weights(bought: npt.NDArray[np.bool_], config: FusionConfig) -> FloatArray:
 def calibration_table(
     confidence: FloatArray, bought: npt.NDArray[np.bool_], bins: int = 10
 ) -> pd.DataFrame:
-    """Observed purchase rate per confidence bin (equal-width bins over [0, 1]).
+    """Observed purchase rate per confidence bin, the bins holding equal numbers of items.
+
+    Equal counts, not equal widths: shown items crowd the low confidences (most items
+    are not bought), and equal-width bins would pool nearly all of them in one row.
 
     Returns
     -------
     pandas.DataFrame
-        ``bin_low``, ``bin_high``, ``items``, ``mean_confidence``, ``purchase_rate`` for
-        every bin holding at least one item.
+        ``bin_low``, ``bin_high`` (the lowest and highest confidence in the bin),
+        ``items``, ``mean_confidence``, ``purchase_rate``, in rising confidence.
     """
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    order = np.argsort(confidence, kind="stable")
+    index = np.empty(len(confidence), dtype=np.int64)
+    index[order] = np.arange(len(confidence)) * bins // max(len(confidence), 1)
     frame = pd.DataFrame({"bin": index, "confidence": confidence, "bought": bought})
     grouped = frame.groupby("bin").agg(
+        bin_low=("confidence", "min"),
+        bin_high=("confidence", "max"),
         items=("bought", "size"),
         mean_confidence=("confidence", "mean"),
         purchase_rate=("bought", "mean"),
     )
-    grouped.insert(0, "bin_high", edges[grouped.index + 1])
-    grouped.insert(0, "bin_low", edges[grouped.index])
     return grouped.reset_index(drop=True)
+
+
+def calibration_error(table: pd.DataFrame) -> float:
+    """Items-weighted mean gap between confidence and purchase rate over the bins
+    (the expected calibration error)."""
+    gap = (table["mean_confidence"] - table["purchase_rate"]).abs()
+    return float((gap * table["items"]).sum() / max(int(table["items"].sum()), 1))

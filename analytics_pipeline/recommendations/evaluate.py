@@ -18,7 +18,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from analytics_pipeline.models.recs import calibration_table
+from analytics_pipeline.models.recs import calibration_error, calibration_table
 from analytics_pipeline.models.recs_metrics import RankingMetrics, ranking_metrics
 from analytics_pipeline.recommendations.build import HORIZON, V2Config, build_at, learn, score
 from analytics_pipeline.warehouse import Warehouse
@@ -41,6 +41,7 @@ class RecsEvaluation:
             "cutoff": self.cutoff.isoformat(),
             "metrics": [m.as_dict() for m in self.metrics],
             "calibration": self.calibration.to_dict(orient="records"),
+            "calibration_error": round(calibration_error(self.calibration), 4),
             "weights": self.weights.to_dict(orient="records"),
             "seconds": round(self.seconds, 1),
         }
@@ -52,10 +53,11 @@ class RecsEvaluation:
                  f"method      customers  HitRate@{k}  Recall@{k}  NDCG@{k}  coverage"]
         lines += [f"{m.method:<10} {m.customers:>10,} {m.hit_rate:>10.4f} {m.recall:>9.4f} "
                   f"{m.ndcg:>8.4f} {m.coverage:>9.3f}" for m in self.metrics]
-        lines += ["", "v2 calibration in the test window (shown items)",
-                  "confidence     items  mean conf.  bought"]
-        lines += [f"{r.bin_low:.1f}-{r.bin_high:.1f} {r.items:>10,} {r.mean_confidence:>11.3f} "
+        lines += ["", "v2 calibration in the test window (shown items, equal-count bins)",
+                  "confidence       items  mean conf.  bought"]
+        lines += [f"{r.bin_low:.3f}-{r.bin_high:.3f} {r.items:>8,} {r.mean_confidence:>11.3f} "
                   f"{r.purchase_rate:>7.3f}" for r in self.calibration.itertuples()]
+        lines.append(f"expected calibration error {calibration_error(self.calibration):.4f}")
         return "\n".join(lines)
 
 
