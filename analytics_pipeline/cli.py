@@ -36,12 +36,15 @@ def main() -> None:
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), required=True)
 @click.option("--end-date", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Last day of history (default: today).")
-def generate(scale: str, seed: int, out_dir: Path, end_date: datetime | None) -> None:
+@click.option("--days", type=click.IntRange(min=28), default=None,
+              help="Days of history (default: the scale's), at the scale's daily volume.")
+def generate(scale: str, seed: int, out_dir: Path, end_date: datetime | None,
+             days: int | None) -> None:
     """Write a synthetic store as a contract folder (plus its ground truth beside it)."""
     from analytics_pipeline.generate import generate_store
 
     day = end_date.date() if end_date else None
-    summary = generate_store(scale, seed, out_dir, end_date=day)
+    summary = generate_store(scale, seed, out_dir, end_date=day, days=days)
     for table, rows in summary.rows.items():
         click.echo(f"  {table:<12} {rows:>12,} rows")
     click.echo(f"wrote {out_dir} (ground truth: {summary.truth_dir}) in {summary.seconds:.1f} s")

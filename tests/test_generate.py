@@ -344,3 +344,13 @@ def test_writer_renders_raw_cells_as_text_in_csv_and_null_in_parquet(tmp_path: P
     parquet = pq.read_table(write_table(table, tmp_path, "parquet")).to_pydict()
     assert parquet["count"] == [1, None, 3]
     assert [str(v) for v in parquet["amount"]] == ["19.99", "-0.05", "1.00"]
+
+
+def test_a_longer_history_keeps_the_daily_volume(store: Store, tmp_path: Path) -> None:
+    longer = generate_store("tiny", SEED, tmp_path / "longer", end_date=END, days=360)
+    assert longer.end_date == END and longer.start_date == END - dt.timedelta(days=359)
+    per_day = [s.rows["orders"] / (s.end_date - s.start_date).days
+               for s in (store.summary, longer)]
+    assert per_day[1] == pytest.approx(per_day[0], rel=0.25)
+    with pytest.raises(ValueError, match="at least 28"):
+        generate_store("tiny", SEED, tmp_path / "short", end_date=END, days=7)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,7 @@ def generate_store(
     out_dir: Path,
     end_date: dt.date | None = None,
     truth_dir: Path | None = None,
+    days: int | None = None,
 ) -> GenerateSummary:
     """Generate a synthetic retail store as one file per contract table.
 
@@ -124,6 +125,9 @@ def generate_store(
     truth_dir
         Folder for the ground truth; defaults to ``<out_dir>_truth`` next to
         ``out_dir``. It must not be inside ``out_dir``, which the loader reads whole.
+    days
+        Length of the history instead of the scale's, at the scale's orders per day (a
+        second year gives the forecast a last season to learn holidays from).
 
     Returns
     -------
@@ -134,6 +138,10 @@ def generate_store(
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     spec = SCALES[scale]
+    if days is not None:
+        if days < 28:
+            raise ValueError("days must be at least 28")
+        spec = replace(spec, days=days, target_orders=round(spec.target_orders * days / spec.days))
     out_dir = Path(out_dir)
     truth_dir = Path(truth_dir) if truth_dir else out_dir.parent / f"{out_dir.name}_truth"
     if truth_dir.resolve().is_relative_to(out_dir.resolve()):
