@@ -18,7 +18,8 @@
 * **seasonal**: a coming week's forecast at least ``seasonal_rise`` above the last four
   weeks' rate, and lifted that much by the calendar (last year's season, holidays: a
   level rise alone is a trend), while stock and units due will not cover the next four
-  weeks (dropped when a low-stock alert already says so).
+  weeks (the forecast's chance >= ``alert_confidence``; dropped when a low-stock alert
+  already says so).
 
 An alert's id is the md5 of ``type|product|as_of day``: the same alert on the same day has
 the same id, which is how notifications avoid sending it twice.
@@ -38,7 +39,7 @@ import pandas as pd
 from analytics_pipeline.models import count_distribution
 from analytics_pipeline.models.demand_panel import BoolArray, FloatArray
 from analytics_pipeline.models.inventory_policy import InventoryPolicy
-from analytics_pipeline.models.replenishment import NO_STOCKOUT, extend
+from analytics_pipeline.models.replenishment import NO_STOCKOUT, extend, stockout_probability
 from analytics_pipeline.models.stock_position import StockPosition
 
 ALERT_COLUMNS = ("alert_id", "product_id", "product_name", "category", "alert_type",
@@ -127,9 +128,10 @@ def seasonal_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray
     peak, lift = _peak_week(position)
     base = position.baseline_daily * 7
     rise = (peak >= (1 + policy.seasonal_rise) * base) & (lift >= 1 + policy.seasonal_rise)
-    cover, need = _four_week_cover(position)
-    return (position.counted & (base > 0) & rise & (peak >= policy.min_weekly_units)
-            & (cover < need))
+    # Sure to fall short, as the low-stock rule is sure to run out: a mean forecast just
+    # above the cover falls short about half the time.
+    sure = _four_week_shortfall_chance(position) >= policy.alert_confidence
+    return position.counted & (base > 0) & rise & (peak >= policy.min_weekly_units) & sure
 
 
 def _low_stock(position: StockPosition, policy: InventoryPolicy, i: int) -> Row:
@@ -212,15 +214,18 @@ def _seasonal(position: StockPosition, policy: InventoryPolicy, i: int) -> Row:
     peak, lift = _peak_week(position)
     base = float(position.baseline_daily[i] * 7)
     cover, need = (float(x[i]) for x in _four_week_cover(position))
+    chance = float(_four_week_shortfall_chance(position)[i])
     start = _peak_start(position, i)
     text = (f"Forecast peaks at {peak[i]:.0f} units in the week from {start.isoformat()}, "
             f"{peak[i] / base - 1:+.0%} on the last 4 weeks' {base:.1f} a week (season and "
             f"holidays {lift[i] - 1:+.0%}); stock on hand and due covers {cover:g} of the "
-            f"{need:.0f} units forecast over the next 4 weeks") + _order_note(position, i)
+            f"{need:.0f} units forecast over the next 4 weeks ({chance:.0%} likely to run "
+            f"short)") + _order_note(position, i)
     evidence = {"peak_week_units": float(peak[i]), "peak_week_start": start.isoformat(),
                 "baseline_weekly_units": base, "seasonal_lift": float(lift[i]),
                 "stock_and_due_units": cover,
-                "forecast_units_4_weeks": need, "model": position.forecast.model[i],
+                "forecast_units_4_weeks": need, "shortfall_probability": chance,
+                "model": position.forecast.model[i],
                 **_order_evidence(position, i)}
     return _alert("warning", text, evidence, True)
 
@@ -263,6 +268,13 @@ def _four_week_cover(position: StockPosition) -> tuple[FloatArray, FloatArray]:
     days = min(28, len(position.forecast.mean))
     cover = np.nan_to_num(position.on_hand) + position.orders.arrivals[:days].sum(axis=0)
     return cover, position.forecast.mean[:days].sum(axis=0)
+
+
+def _four_week_shortfall_chance(position: StockPosition) -> FloatArray:
+    days = min(28, len(position.forecast.mean))
+    return stockout_probability(np.nan_to_num(position.on_hand), position.orders.arrivals[:days],
+                                position.forecast.mean[:days], position.forecast.size,
+                                position.weekly_size)
 
 
 def _overdue_note(position: StockPosition, i: int) -> str:
