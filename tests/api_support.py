@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,9 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from analytics_pipeline.api.app import create_app
 from analytics_pipeline.serving.snapshot import Publication
+from analytics_pipeline.settings import Settings
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -112,3 +116,15 @@ def get_json(client: TestClient, url: str, headers: dict[str, str]) -> dict[str,
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@contextmanager
+def app_client(
+    warehouse: Path, api_keys: str = "reader=read", env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Iterator[TestClient]:
+    """The API serving ``warehouse`` with these keys and the in-process cache (no Redis)."""
+    settings = Settings.from_env(env or {}, warehouse_url=f"duckdb:///{warehouse}",
+                                 api_keys=api_keys, redis_url=None, **overrides)
+    with TestClient(create_app(settings)) as client:
+        yield client

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from analytics_pipeline.api.app import create_app
 from analytics_pipeline.serving.snapshot import current_snapshot
 from analytics_pipeline.settings import Settings
-from tests.api_support import get_json, materialize
+from tests.api_support import app_client, get_json, materialize
 from tests.api_support import warehouse_rows as _rows
 
 AS_OF = "2026-03-31T15:00:00"
@@ -43,9 +43,7 @@ def warehouse_path(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="module")
 def client(warehouse_path: Path) -> Iterator[TestClient]:
-    settings = Settings.from_env({}, warehouse_url=f"duckdb:///{warehouse_path}",
-                                 api_keys="reader=read", redis_url=None)
-    with TestClient(create_app(settings)) as test_client:
+    with app_client(warehouse_path) as test_client:
         yield test_client
 
 

@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from analytics_pipeline.api.app import create_app
-from analytics_pipeline.settings import Settings
-from tests.api_support import get_json, materialize
+from tests.api_support import app_client, get_json, materialize
 from tests.api_support import warehouse_rows as _rows
 
 AS_OF = "2026-03-31T15:00:00"
@@ -32,9 +30,7 @@ def warehouse_path(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="module")
 def client(warehouse_path: Path) -> Iterator[TestClient]:
-    settings = Settings.from_env({}, warehouse_url=f"duckdb:///{warehouse_path}",
-                                 api_keys=KEYS, redis_url=None)
-    with TestClient(create_app(settings)) as test_client:
+    with app_client(warehouse_path, KEYS) as test_client:
         yield test_client
 
 
@@ -108,10 +104,8 @@ def test_run_refreshes_in_its_own_process_one_at_a_time(
 ) -> None:
     warehouse = tmp_path / "w.duckdb"
     materialize(tiny_store, warehouse, AS_OF)
-    settings = Settings.from_env(
-        {"ANALYTICS_AS_OF": AS_OF}, warehouse_url=f"duckdb:///{warehouse}", api_keys=KEYS,
-        redis_url=None, source_dir=tiny_store)
-    with TestClient(create_app(settings)) as client:
+    with app_client(warehouse, KEYS, {"ANALYTICS_AS_OF": AS_OF},
+                    source_dir=tiny_store) as client:
         before = client.get("/readyz").json()["snapshot"]
         started = client.post("/api/alerts/run", headers=WRITE)
         assert started.status_code == 202 and started.json()["status"] == "started"

@@ -13,15 +13,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from analytics_pipeline.api.app import create_app
 from analytics_pipeline.exports.resources import KlaviyoResource, MailchimpResource
 from analytics_pipeline.logs import JsonFormatter
 from analytics_pipeline.notify.alerts import read_alerts
 from analytics_pipeline.notify.dispatch import configured, deliver_due, queue_alerts
 from analytics_pipeline.notify.outbox import Outbox
 from analytics_pipeline.notify.slack import SlackWebhookChannel
-from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse import DuckDBWarehouse
+from tests.api_support import app_client
 from tests.notify_fakes import fake_http, text_reply
 from tests.observability_support import customer_pii, materialized
 from tests.segments_fakes import FakeMailchimp, serve
@@ -39,9 +38,7 @@ def warehouse(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture(scope="module")
 def client(warehouse: Path) -> Iterator[TestClient]:
-    settings = Settings.from_env({}, warehouse_url=f"duckdb:///{warehouse}", api_keys=KEYS,
-                                 redis_url=None, live_interval_seconds=0.2)
-    with TestClient(create_app(settings)) as test_client:
+    with app_client(warehouse, KEYS, live_interval_seconds=0.2) as test_client:
         yield test_client
 
 

@@ -24,7 +24,7 @@ from analytics_pipeline.recommendations.feedback_store import (
 )
 from analytics_pipeline.settings import Settings
 from analytics_pipeline.warehouse import DuckDBWarehouse
-from tests.api_support import warehouse_rows
+from tests.api_support import app_client, warehouse_rows
 from tests.observability_support import copy_warehouse, materialized
 
 INPUTS = ReceiptInputs(clv_horizon_days=365, clv_discount_rate=0.10)
@@ -150,9 +150,7 @@ def test_markdown_and_html_show_every_figure_with_its_method(warehouse: Path) ->
 
 @pytest.fixture(scope="module")
 def client(warehouse: Path) -> Iterator[TestClient]:
-    settings = Settings.from_env({}, warehouse_url=f"duckdb:///{warehouse}",
-                                 api_keys="reader=read", redis_url=None)
-    with TestClient(create_app(settings)) as test_client:
+    with app_client(warehouse) as test_client:
         yield test_client
 
 

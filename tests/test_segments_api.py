@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from analytics_pipeline.api.app import create_app
 from analytics_pipeline.exports.resources import KlaviyoResource, MailchimpResource
 from analytics_pipeline.serving.snapshot import current_publication
-from analytics_pipeline.settings import Settings
+from tests.api_support import app_client, materialize
 from tests.api_support import get_json as _get
-from tests.api_support import materialize
 from tests.api_support import warehouse_rows as _rows
 from tests.segments_fakes import FakeMailchimp, serve
 
@@ -40,9 +38,7 @@ def warehouse(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture(scope="module")
 def client(warehouse: Path) -> Iterator[TestClient]:
-    settings = Settings.from_env({}, warehouse_url=f"duckdb:///{warehouse}", api_keys=KEYS,
-                                 redis_url=None)
-    with TestClient(create_app(settings)) as test_client:
+    with app_client(warehouse, KEYS) as test_client:
         yield test_client
 
 

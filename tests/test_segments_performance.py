@@ -13,12 +13,10 @@ import duckdb
 import pytest
 from fastapi.testclient import TestClient
 
-from analytics_pipeline.api.app import create_app
 from analytics_pipeline.ingest.load import load_source
-from analytics_pipeline.settings import Settings
 from analytics_pipeline.sources import FolderSource
 from analytics_pipeline.warehouse import DuckDBWarehouse
-from tests.api_support import materialize
+from tests.api_support import app_client, materialize
 from tests.conftest import NOW, build_models, models_reading, write_folder
 
 # as_of = NOW = 2026-03-31 23:00 UTC: the month ends are 2025-04-30 .. 2026-03-31.
@@ -147,9 +145,7 @@ def warehouse(tiny_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 @pytest.fixture(scope="module")
 def client(warehouse: Path) -> Iterator[TestClient]:
-    settings = Settings.from_env({}, warehouse_url=f"duckdb:///{warehouse}",
-                                 api_keys="reader=read", redis_url=None)
-    with TestClient(create_app(settings)) as test_client:
+    with app_client(warehouse) as test_client:
         yield test_client
 
 
