@@ -196,9 +196,14 @@ def test_seasonal_fires_when_the_calendar_peak_is_not_covered() -> None:
     peak = np.r_[np.ones(14), np.full(14, 1.6)]  # weeks 3-4: +60 % from the season
     mild = np.r_[np.ones(14), np.full(14, 1.2)]
     items = [Item(on_hand=30, calendar=peak), Item(on_hand=30, calendar=mild),
-             Item(on_hand=100, calendar=peak), Item(on_hand=30, forecast=3.2)]
-    # The last one rises as much but from its level, not the calendar: that is no season.
-    assert fired(items, "seasonal") == [True, False, False, False]
+             Item(on_hand=100, calendar=peak), Item(on_hand=30, forecast=3.2),
+             Item(on_hand=70, calendar=peak)]
+    # The fourth rises as much but from its level, not the calendar: that is no season.
+    # The last one's 72.8 units forecast top its 70 only on average: P(demand >= 70) = 0.64.
+    assert fired(items, "seasonal") == [True, False, False, False, False]
+    chance = shop(items).shortfall_chance
+    assert chance[4] == pytest.approx(stats.poisson.sf(69, 72.8), abs=0.01)
+    assert chance[0] > 0.99
 
 
 # --- the alerts table -----------------------------------------------------------------------

@@ -39,7 +39,7 @@ import pandas as pd
 from analytics_pipeline.models import count_distribution
 from analytics_pipeline.models.demand_panel import BoolArray, FloatArray
 from analytics_pipeline.models.inventory_policy import InventoryPolicy
-from analytics_pipeline.models.replenishment import NO_STOCKOUT, extend, stockout_probability
+from analytics_pipeline.models.replenishment import NO_STOCKOUT, extend
 from analytics_pipeline.models.stock_position import StockPosition
 
 ALERT_COLUMNS = ("alert_id", "product_id", "product_name", "category", "alert_type",
@@ -130,7 +130,7 @@ def seasonal_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray
     rise = (peak >= (1 + policy.seasonal_rise) * base) & (lift >= 1 + policy.seasonal_rise)
     # Sure to fall short, as the low-stock rule is sure to run out: a mean forecast just
     # above the cover falls short about half the time.
-    sure = _four_week_shortfall_chance(position) >= policy.alert_confidence
+    sure = position.shortfall_chance >= policy.alert_confidence
     return position.counted & (base > 0) & rise & (peak >= policy.min_weekly_units) & sure
 
 
@@ -214,7 +214,7 @@ def _seasonal(position: StockPosition, policy: InventoryPolicy, i: int) -> Row:
     peak, lift = _peak_week(position)
     base = float(position.baseline_daily[i] * 7)
     cover, need = (float(x[i]) for x in _four_week_cover(position))
-    chance = float(_four_week_shortfall_chance(position)[i])
+    chance = float(position.shortfall_chance[i])
     start = _peak_start(position, i)
     text = (f"Forecast peaks at {peak[i]:.0f} units in the week from {start.isoformat()}, "
             f"{peak[i] / base - 1:+.0%} on the last 4 weeks' {base:.1f} a week (season and "
@@ -269,12 +269,6 @@ def _four_week_cover(position: StockPosition) -> tuple[FloatArray, FloatArray]:
     cover = np.nan_to_num(position.on_hand) + position.orders.arrivals[:days].sum(axis=0)
     return cover, position.forecast.mean[:days].sum(axis=0)
 
-
-def _four_week_shortfall_chance(position: StockPosition) -> FloatArray:
-    days = min(28, len(position.forecast.mean))
-    return stockout_probability(np.nan_to_num(position.on_hand), position.orders.arrivals[:days],
-                                position.forecast.mean[:days], position.forecast.size,
-                                position.weekly_size)
 
 
 def _overdue_note(position: StockPosition, i: int) -> str:

@@ -81,6 +81,8 @@ class StockPosition:
         The reorder plan (quantities, stockout day, lost units).
     stockout_chance
         Chance of running out within ``low_stock_days``.
+    shortfall_chance
+        Chance that stock and the units due fall short of the next 4 weeks' demand.
     units_7d, units_prior_7d
         Units sold in the last 7 days and the 7 before; ``prior_censored`` when that earlier
         week had a day out of stock (so its sales understate demand).
@@ -114,6 +116,7 @@ class StockPosition:
     orders: OpenOrders
     plan: ReorderPlan
     stockout_chance: FloatArray
+    shortfall_chance: FloatArray
     units_7d: FloatArray
     units_prior_7d: FloatArray
     prior_censored: BoolArray
@@ -155,10 +158,14 @@ def stock_position(
     weekly_size = _weekly_size(panel)
     chance = stockout_probability(stock, orders.arrivals[:window], forecast.mean[:window],
                                   forecast.size, weekly_size)
+    month = min(28, len(forecast.mean))
+    shortfall = stockout_probability(stock, orders.arrivals[:month], forecast.mean[:month],
+                                     forecast.size, weekly_size)
     units = np.nan_to_num(panel.units)
     return StockPosition(
         as_of=as_of, product_ids=panel.product_ids, catalog=catalog, forecast=forecast,
         on_hand=on_hand, orders=orders, plan=plan, stockout_chance=chance,
+        shortfall_chance=shortfall,
         units_7d=units[-7:].sum(axis=0), units_prior_7d=units[-14:-7].sum(axis=0),
         prior_censored=np.asarray(panel.out_of_stock[-14:-7].any(axis=0), dtype=np.bool_),
         reference_weekly=7 * _baseline(panel.until(panel.days[-8]) if len(panel.days) > 7
