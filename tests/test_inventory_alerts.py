@@ -128,6 +128,20 @@ def test_overdue_units_are_not_counted_on() -> None:
     assert fired([overdue], "low_stock") == [True]
 
 
+def test_late_units_hold_off_a_reorder_but_not_a_low_stock_alert() -> None:
+    late = Item(units=np.zeros(DAYS), on_hand=6, lead=5,
+                on_order=placed(7, 60))  # due 2 days ago, within the 3-day grace
+    position = shop([late])
+    assert position.orders.late[0] == 60 and position.orders.arrivals[0, 0] == 60
+    assert position.orders.sure_arrivals[0, 0] == 0
+    assert position.plan.suggested[0] == 0  # the plan expects it tomorrow: no second order
+    assert position.stockout_chance[0] > 0.99  # 6 units, 14 wanted: out unless it comes
+    frame = evaluate_alerts(position, InventoryPolicy())
+    low = frame[frame["alert_type"] == "low_stock"].iloc[0]
+    assert "60 units on order are past due" in low["reason"]
+    assert json.loads(low["evidence"])["late_on_order"] == 60
+
+
 def test_low_stock_severity_follows_the_lead_time() -> None:
     frame = evaluate_alerts(shop([Item(on_hand=5, lead=10), Item(on_hand=9, lead=3)]),
                             InventoryPolicy())
@@ -234,7 +248,7 @@ def test_reorder_quantity_by_hand() -> None:
     # safety 1.645 * 6.164 = 10.14; need 48.14 - 10 on hand - 5 on order -> 34 units.
     arrivals = np.zeros((40, 1))
     arrivals[2, 0] = 5  # due on day 3
-    orders = OpenOrders(arrivals, np.zeros(1))
+    orders = OpenOrders(arrivals, np.zeros(1), np.zeros(1))
     mean = np.full((H, 1), 2.0)
     policy = InventoryPolicy()
 

@@ -137,7 +137,7 @@ def seasonal_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray
 def _low_stock(position: StockPosition, policy: InventoryPolicy, i: int) -> Row:
     window = int(policy.low_stock_days)
     stock, lead = _stock(position, i), int(position.catalog.lead_time[i])
-    due = float(position.orders.arrivals[:window, i].sum())
+    due = float(position.orders.sure_arrivals[:window, i].sum())
     expected = float(window_demand(position, window)[i])
     offset = int(position.plan.stockout_offset[i])
     chance = float(position.stockout_chance[i])
@@ -153,8 +153,9 @@ def _low_stock(position: StockPosition, policy: InventoryPolicy, i: int) -> Row:
                 f"({chance:.0%} likely)")
     text += (f". Lead time {lead} days: an order placed today arrives {arrives.isoformat()}"
              + (", after the shelf empties" if critical and stock > 0 else ""))
-    text += _overdue_note(position, i) + _order_note(position, i)
+    text += _late_note(position, i) + _overdue_note(position, i) + _order_note(position, i)
     evidence = {"on_hand": stock, "on_order_due_in_window": due,
+                "late_on_order": float(position.orders.late[i]),
                 "forecast_units_window": expected, "stockout_probability": chance,
                 "days_to_stockout": None if offset == NO_STOCKOUT else offset,
                 "lead_time_days": lead, **_order_evidence(position, i)}
@@ -269,6 +270,12 @@ def _four_week_cover(position: StockPosition) -> tuple[FloatArray, FloatArray]:
     cover = np.nan_to_num(position.on_hand) + position.orders.arrivals[:days].sum(axis=0)
     return cover, position.forecast.mean[:days].sum(axis=0)
 
+
+
+def _late_note(position: StockPosition, i: int) -> str:
+    late = float(position.orders.late[i])
+    return (f"; {late:g} units on order are past due and not counted on until they arrive"
+            if late else "")
 
 
 def _overdue_note(position: StockPosition, i: int) -> str:

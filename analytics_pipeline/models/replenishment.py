@@ -4,7 +4,9 @@ Units on order are counted from the day they are due: each order is dated from t
 in ``on_order`` on the day it was placed (deliveries that same day are recognised by
 the rise in stock), and is due its supplier's lead time later. The units still open are
 the most recent orders (suppliers deliver first in, first out). Units more than a grace
-period past due are not counted on.
+period past due are not counted on; units late by less are expected tomorrow by the
+reorder plan (so nothing is ordered twice) but not by the stockout chances, because an
+order that has missed its date may not come at all.
 
 The reorder quantity is the textbook order-up-to level: forecast demand over the lead
 time plus the review period, plus safety stock for the service level (z times the
@@ -36,10 +38,21 @@ class OpenOrders:
         ``(days, products)`` units due on each coming day (row 0 is tomorrow).
     overdue
         Units past due by more than the grace period, not counted on.
+    late
+        Units past due by at most the grace period, in ``arrivals`` as due tomorrow.
     """
 
     arrivals: FloatArray
     overdue: FloatArray
+    late: FloatArray
+
+    @property
+    def sure_arrivals(self) -> FloatArray:
+        """``arrivals`` without the late units: what a stockout chance may count on."""
+        sure = self.arrivals.copy()
+        if len(sure):
+            sure[0] -= self.late
+        return np.asarray(sure, dtype=np.float64)
 
     @property
     def counted(self) -> FloatArray:
@@ -62,9 +75,9 @@ def open_orders(panel: DemandPanel, lead_time: FloatArray, days: int, grace: flo
         Days past due after which open units no longer count.
     """
     t, n = panel.on_order.shape
-    arrivals, overdue = np.zeros((days, n)), np.zeros(n)
+    arrivals, overdue, late = np.zeros((days, n)), np.zeros(n), np.zeros(n)
     if t == 0:
-        return OpenOrders(arrivals, overdue)
+        return OpenOrders(arrivals, overdue, late)
     on_order, on_hand = np.nan_to_num(panel.on_order), np.nan_to_num(panel.on_hand)
     before_order = np.vstack([np.zeros((1, n)), on_order[:-1]])
     before_hand = np.vstack([np.zeros((1, n)), on_hand[:-1]])
@@ -80,13 +93,16 @@ def open_orders(panel: DemandPanel, lead_time: FloatArray, days: int, grace: flo
     units = open_units[row, product]
     gone = due < -grace
     np.add.at(overdue, product[gone], units[gone])
+    past = ~gone & (due < 1)
+    if days > 0:
+        np.add.at(late, product[past], units[past])
     ahead = np.maximum(due[~gone], 1).astype(np.int64)
     keep = ahead <= days
     np.add.at(arrivals, (ahead[keep] - 1, product[~gone][keep]), units[~gone][keep])
     unseen_due = np.maximum(lead_time, 1).astype(np.int64)
     cols = np.flatnonzero((unseen > 0) & (unseen_due <= days))
     arrivals[unseen_due[cols] - 1, cols] += unseen[cols]
-    return OpenOrders(arrivals, overdue)
+    return OpenOrders(arrivals, overdue, late)
 
 
 def extend(mean: FloatArray, days: int) -> FloatArray:

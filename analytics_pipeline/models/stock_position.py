@@ -156,10 +156,11 @@ def stock_position(
                         catalog.pack_size, policy)
     window = int(policy.low_stock_days)
     weekly_size = _weekly_size(panel)
-    chance = stockout_probability(stock, orders.arrivals[:window], forecast.mean[:window],
+    sure = orders.sure_arrivals
+    chance = stockout_probability(stock, sure[:window], forecast.mean[:window],
                                   forecast.size, weekly_size)
     month = min(28, len(forecast.mean))
-    shortfall = stockout_probability(stock, orders.arrivals[:month], forecast.mean[:month],
+    shortfall = stockout_probability(stock, sure[:month], forecast.mean[:month],
                                      forecast.size, weekly_size)
     units = np.nan_to_num(panel.units)
     return StockPosition(
