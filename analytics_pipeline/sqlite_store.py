@@ -12,6 +12,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 
 class SqliteStore:
@@ -32,7 +33,9 @@ class SqliteStore:
             conn.close()
 
 
-def open_connection(path: Path, *, synchronous: str = "FULL") -> sqlite3.Connection:
+def open_connection(
+    path: Path, *, synchronous: Literal["FULL", "NORMAL"] = "FULL"
+) -> sqlite3.Connection:
     """A connection in autocommit (callers open the transactions they need), on a WAL
     file (readers go on while one process writes), waiting up to 10 s for a writer rather
     than failing. ``synchronous="NORMAL"`` is for connections kept open: in WAL mode it

@@ -15,7 +15,7 @@ from fastapi import Depends, Query
 from analytics_pipeline.api.state import ServiceState, service
 from analytics_pipeline.clock import AsOfError
 from analytics_pipeline.serving.readers import Cursor
-from analytics_pipeline.serving.snapshot import SnapshotMissingError
+from analytics_pipeline.serving.snapshot import TABLE_EXISTS_SQL, SnapshotMissingError
 
 State = Annotated[ServiceState, Depends(service)]
 AsOf = Annotated[str | None, Query(description="analysis time, ISO date or timestamp; default now")]
@@ -46,12 +46,7 @@ class Snapshot:
 
     def has_table(self, name: str) -> bool:
         domain, _, table = name.partition(".")
-        # A schema published in a part file of its own is an attached catalog (serving.snapshot).
-        return bool(self.fetch(
-            "SELECT 1 FROM information_schema.tables "
-            "WHERE $d IN (table_schema, table_catalog) AND table_name = $t",
-            {"d": domain, "t": table},
-        ))
+        return bool(self.fetch(TABLE_EXISTS_SQL, {"d": domain, "t": table}))
 
     def require(self, *names: str) -> None:
         """Fail with a 503 naming the first table the snapshot lacks."""

@@ -137,7 +137,7 @@ def seasonal_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray
 def _low_stock(position: StockPosition, policy: InventoryPolicy, i: int) -> Row:
     window = int(policy.low_stock_days)
     stock, lead = _stock(position, i), int(position.catalog.lead_time[i])
-    due = float(position.orders.sure_arrivals[:window, i].sum())
+    due = float(position.orders.arrivals[:window, i].sum() - position.orders.late[i])
     expected = float(window_demand(position, window)[i])
     offset = int(position.plan.stockout_offset[i])
     chance = float(position.stockout_chance[i])

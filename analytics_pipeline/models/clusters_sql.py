@@ -90,6 +90,9 @@ def write_clusters(wh: Warehouse, config: ClusterConfig) -> Clustering:
         return Clustering(0, {}, pd.DataFrame(), 0)
     fitted = fit(scale.standardize(sample(wh, scale.features, config)), config)
     query = assigned(scale, fitted.centroids)
+    # The assignment runs twice, for the summary and then for the table: the ids are
+    # ranked from the summary, and a few sums per customer cost less than writing and
+    # reading back a staging table of every customer's assignment.
     medians = ", ".join(f"MEDIAN({f}) AS median_{f}" for f in scale.features)
     summary = wh.fetch_df(
         f"WITH a AS ({query}) SELECT nearest, COUNT(*) AS customers, "  # noqa: S608

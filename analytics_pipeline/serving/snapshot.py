@@ -34,6 +34,10 @@ SERVED_RAW = ("products",)
 SEPARATE = ("segments",)
 KEEP_SNAPSHOTS = 3
 POINTER = "CURRENT"
+# Whether ``$d.$t`` is published: a schema in a part file is an attached catalog whose
+# tables sit in its ``main`` schema, so the domain may name either.
+TABLE_EXISTS_SQL = ("SELECT 1 FROM information_schema.tables "
+                    "WHERE $d IN (table_schema, table_catalog) AND table_name = $t")
 
 
 @dataclass(frozen=True)
@@ -299,13 +303,7 @@ class SnapshotReader:
             cursor.close()
 
     def has_table(self, domain: str, table: str) -> bool:
-        # A schema published in a part is an attached catalog with the tables in ``main``.
-        rows = self.fetch(
-            "SELECT 1 FROM information_schema.tables "
-            "WHERE $d IN (table_schema, table_catalog) AND table_name = $t",
-            {"d": domain, "t": table},
-        )
-        return bool(rows)
+        return bool(self.fetch(TABLE_EXISTS_SQL, {"d": domain, "t": table}))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the newest snapshot (one per thread/request: cursors are cheap)."""
