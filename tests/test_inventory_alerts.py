@@ -326,6 +326,30 @@ def test_low_stock_recall_counts_stockouts_alerted_ahead() -> None:
     assert score.precision(2, 4) == 0.5 and score.precision(0, 0) is None
 
 
+def test_confidence_sweep_and_calibration_by_hand() -> None:
+    days, products = 12, 3
+    chances = score.LowStockChances.empty(days, products)
+    chances.scored[:10] = True
+    chances.in_stock[:] = True
+    chances.chance[2] = [0.9, 0.55, np.nan]  # the third product was not judged
+    chances.chance[3] = [0.95, 0.65, 0.2]
+    chances.confirmed[2] = chances.confirmed[3] = [True, False, True]
+    chances.in_stock[3, 0] = False  # already out on day 3: right, but not foresight
+    stockout = np.zeros((days, products), dtype=bool)
+    stockout[5, 0] = stockout[6, 2] = True
+    rows = score.confidence_sweep(chances, stockout, first=0, last=8, window=4, notice=1,
+                                  levels=(0.5, 0.6, 0.8))
+    by_level = {row["alert_confidence"]: row for row in rows}
+    assert by_level[0.5] == {"alert_confidence": 0.5, "alerts": 4, "precision": 0.5,
+                             "in_stock_alerts": 3, "in_stock_precision": 1 / 3,
+                             "recall": 0.5}
+    assert by_level[0.6]["alerts"] == 3 and by_level[0.6]["in_stock_alerts"] == 2
+    assert by_level[0.8]["in_stock_precision"] == 1.0 and by_level[0.8]["recall"] == 0.5
+    table = score.calibration(chances, bins=10)
+    assert [(row["from"], row["cells"], row["emptied"]) for row in table] == [
+        (0.2, 1, 1.0), (0.5, 1, 0.0), (0.6, 1, 0.0), (0.9, 1, 1.0)]
+
+
 # --- assets and replay on the tiny store ------------------------------------------------
 
 
@@ -383,3 +407,10 @@ def test_backtest_replays_the_tiny_store(tiny_store: Path, tiny_warehouse: Path)
                   figures["forecast"]["model"]["coverage_80"]):
         assert value is None or 0 <= value <= 2
     assert "low stock: precision" in report.to_text()
+    low = figures["low_stock"]
+    (chosen,) = [row for row in low["by_confidence"]
+                 if row["alert_confidence"] == InventoryPolicy().alert_confidence]
+    assert chosen["in_stock_alerts"] == low["in_stock_alerts"]
+    assert chosen["in_stock_precision"] == low["in_stock_precision"]
+    assert chosen["alerts"] == low["scored"] and chosen["recall"] == low["recall"]
+    assert sum(row["cells"] for row in low["calibration"]) >= low["in_stock_alerts"]

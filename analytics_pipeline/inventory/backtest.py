@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import pandas as pd
 
 from analytics_pipeline.inventory.tables import HISTORY_SQL, category_codes, read_products
 from analytics_pipeline.models import backtest as score
-from analytics_pipeline.models.alerts import alert_masks
+from analytics_pipeline.models.alerts import alert_masks, low_stock_candidates
 from analytics_pipeline.models.demand_panel import BoolArray, DemandPanel, FloatArray, IntArray
 from analytics_pipeline.models.forecast import Forecast, ForecastConfig, forecast_demand
 from analytics_pipeline.models.inventory_policy import InventoryPolicy
@@ -103,6 +104,12 @@ class BacktestReport:
                  f"when already out are right by definition); recall "
                  f"{_pct(low.get('recall'))} ({low.get('caught')}/{low.get('stockouts')} "
                  f"stockouts alerted {low.get('notice_days')}+ days ahead)"]
+        lines.append("  had alert_confidence been: " + ", ".join(
+            f"{row['alert_confidence']:.2f} -> {_pct(row['in_stock_precision'])} / "
+            f"{_pct(row['recall'])}" for row in low.get("by_confidence", [])))
+        lines.append("  shelves given a chance of ... emptied: " + ", ".join(
+            f"{row['from']:.0%}-{row['to']:.0%}: {row['emptied']:.0%} of {row['cells']}"
+            for row in low.get("calibration", [])))
         for rule, figures in self.rules.items():
             lines.append(f"  {rule:<11} {figures['alerts']:>6} alerts, {figures['scored']:>6} "
                          f"scored, precision {_pct(figures['precision'])}")
@@ -176,35 +183,43 @@ class _Tally:
     def __init__(self, panel: DemandPanel, truth: Truth, config: BacktestConfig,
                  delivered: FloatArray) -> None:
         self.panel, self.truth, self.config, self.delivered = panel, truth, config, delivered
-        self.low_alerted = np.zeros(panel.units.shape, dtype=bool)
+        self.low_chances = score.LowStockChances.empty(*panel.units.shape)
         self.counts = {rule: [0, 0, 0] for rule in score.RULE_HORIZON_DAYS}  # alerts, scored, ok
-        self.in_stock = [0, 0]  # low-stock alerts while stock was still on the shelf, confirmed
         self.errors: dict[str, list[float]] = {}
 
     def alerts(self, position: StockPosition, day: int) -> None:
         masks = alert_masks(position, self.config.policy)
-        self.low_alerted[day] = masks["low_stock"]
+        self._keep_chances(position, day)
         for rule, mask in masks.items():
             horizon = score.RULE_HORIZON_DAYS[rule]
             self.counts[rule][0] += int(mask.sum())
             if day + horizon >= len(self.panel.days) or not mask.any():
                 continue
-            confirmed = self._confirmed(rule, position, day, horizon)
+            confirmed = (self.low_chances.confirmed[day] if rule == "low_stock"
+                         else self._confirmed(rule, position, day, horizon))
             self.counts[rule][1] += int(mask.sum())
             self.counts[rule][2] += int((mask & confirmed).sum())
-            if rule == "low_stock":
-                ahead = mask & (np.nan_to_num(position.on_hand) > 0)
-                self.in_stock[0] += int(ahead.sum())
-                self.in_stock[1] += int((ahead & confirmed).sum())
+
+    def _keep_chances(self, position: StockPosition, day: int) -> None:
+        """Every chance the low-stock rule judged today, and (when the week ahead is in
+        the data) whether each shelf would have emptied."""
+        chances, horizon = self.low_chances, score.RULE_HORIZON_DAYS["low_stock"]
+        judged = low_stock_candidates(position, self.config.policy)
+        chances.chance[day] = np.where(judged, position.stockout_chance, np.nan)
+        stock = np.nan_to_num(position.on_hand)
+        chances.in_stock[day] = stock > 0
+        if day + horizon < len(self.panel.days):
+            ahead = slice(day + 1, day + 1 + horizon)
+            arrivals = score.open_order_deliveries(np.nan_to_num(self.panel.on_order[day]),
+                                                   self.delivered[ahead])
+            chances.confirmed[day] = score.counterfactual_stockout(stock, arrivals,
+                                                                   self.truth.demand[ahead])
+            chances.scored[day] = True
 
     def _confirmed(self, rule: str, position: StockPosition, day: int, horizon: int) -> BoolArray:
         policy, ahead = self.config.policy, slice(day + 1, day + 1 + horizon)
         demand = self.truth.demand[ahead]
         stock = np.nan_to_num(position.on_hand)
-        if rule == "low_stock":
-            arrivals = score.open_order_deliveries(np.nan_to_num(self.panel.on_order[day]),
-                                                   self.delivered[ahead])
-            return score.counterfactual_stockout(stock, arrivals, demand)
         total = np.nansum(demand, axis=0)
         if rule == "trending":
             before = np.maximum(position.units_prior_7d, position.reference_weekly)
@@ -249,20 +264,23 @@ class _Tally:
             self.errors.setdefault(f"by_model:{kind}:cells", []).append(cells)
 
     def fill(self, report: BacktestReport, first: int, last: int) -> None:
-        window = int(self.config.policy.low_stock_days)
-        caught, total = score.low_stock_recall(self.truth.stockout, self.low_alerted, first,
-                                               last, window, self.config.notice_days)
+        policy = self.config.policy
+        sweep = partial(score.confidence_sweep, self.low_chances, self.truth.stockout, first,
+                        last, int(policy.low_stock_days), self.config.notice_days)
+        (chosen,) = sweep((policy.alert_confidence,))
+        caught, total = score.low_stock_recall(
+            self.truth.stockout, self.low_chances.alerted(policy.alert_confidence), first,
+            last, int(policy.low_stock_days), self.config.notice_days)
         for rule, (alerts, scored, ok) in self.counts.items():
             report.rules[rule] = {"alerts": alerts, "scored": scored, "confirmed": ok,
                                   "precision": score.precision(ok, scored),
                                   "horizon_days": score.RULE_HORIZON_DAYS[rule]}
-        low = report.rules["low_stock"]
-        report.low_stock = {**low, "stockouts": total, "caught": caught,
-                            "recall": score.precision(caught, total),
-                            "notice_days": self.config.notice_days,
-                            "in_stock_alerts": self.in_stock[0],
-                            "in_stock_precision": score.precision(self.in_stock[1],
-                                                                  self.in_stock[0])}
+        report.low_stock = {**report.rules["low_stock"], "stockouts": total, "caught": caught,
+                            "recall": chosen["recall"], "notice_days": self.config.notice_days,
+                            "in_stock_alerts": chosen["in_stock_alerts"],
+                            "in_stock_precision": chosen["in_stock_precision"],
+                            "by_confidence": sweep(), "calibration":
+                            score.calibration(self.low_chances)}
         sums = {k: float(np.sum(v)) for k, v in self.errors.items()}
         for name in ("model", "seasonal_naive"):
             cells = max(sums.get(f"{name}:cells", 0.0), 1.0)

@@ -91,10 +91,16 @@ def window_demand(position: StockPosition, days: float) -> FloatArray:
     return np.asarray(position.forecast.mean[: int(days)].sum(axis=0), dtype=np.float64)
 
 
-def low_stock_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray:
+def low_stock_candidates(position: StockPosition, policy: InventoryPolicy) -> BoolArray:
+    """Products the low-stock rule judges by their stockout chance alone: stock counted
+    and at least half a unit forecast over the window."""
     expected = window_demand(position, policy.low_stock_days)
+    return position.counted & (expected >= _MIN_WINDOW_UNITS)
+
+
+def low_stock_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray:
     sure = position.stockout_chance >= policy.alert_confidence
-    return position.counted & sure & (expected >= _MIN_WINDOW_UNITS)
+    return low_stock_candidates(position, policy) & sure
 
 
 def overstock_mask(position: StockPosition, policy: InventoryPolicy) -> BoolArray:

@@ -14,6 +14,11 @@ after the alert (the generator's ground truth; on real data, sales on days in st
 Low-stock recall counts the true stockouts (a day ending with an empty shelf after one
 that did not) that a low-stock alert announced between ``low_stock_days`` and
 ``min_notice_days`` days ahead.
+
+The low-stock rule fires on a chance (``alert_confidence``), so the replay also keeps every
+chance it judged: :func:`confidence_sweep` gives precision and recall had the setting been
+each of :data:`CONFIDENCE_LEVELS`, and :func:`calibration` how often a shelf said to be
+p likely to empty did, which is what an owner needs to choose the setting on their data.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from analytics_pipeline.models.demand_panel import BoolArray, FloatArray, IntArr
 
 RULE_HORIZON_DAYS = {"low_stock": 7, "trending": 7, "overstock": 28, "slow_mover": 14,
                      "seasonal": 28}
+CONFIDENCE_LEVELS = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
 def counterfactual_stockout(
@@ -88,6 +94,78 @@ def low_stock_recall(
     cumulative = np.vstack([np.zeros((1, alerted.shape[1])), np.cumsum(alerted, axis=0)])
     hits = cumulative[day - notice + 1, product] - cumulative[day - window, product]
     return int((hits > 0).sum()), len(day)
+
+
+@dataclass(frozen=True)
+class LowStockChances:
+    """Every stockout chance the low-stock rule judged in a replay, ``(days, products)``.
+
+    Attributes
+    ----------
+    chance
+        The chance on each as_of day; NaN where the rule did not judge (stock not counted,
+        under half a unit forecast, a day not replayed).
+    in_stock
+        Stock was left on the shelf at the end of the day.
+    confirmed
+        The shelf would have emptied within the window had nothing been ordered.
+    scored
+        ``(days,)`` days whose window lies inside the data (``confirmed`` is known).
+    """
+
+    chance: FloatArray
+    in_stock: BoolArray
+    confirmed: BoolArray
+    scored: BoolArray
+
+    @classmethod
+    def empty(cls, days: int, products: int) -> LowStockChances:
+        shape = (days, products)
+        return cls(np.full(shape, np.nan), np.zeros(shape, dtype=bool),
+                   np.zeros(shape, dtype=bool), np.zeros(days, dtype=bool))
+
+    def alerted(self, level: float) -> BoolArray:
+        """Where the rule fires with ``alert_confidence`` = ``level``."""
+        return np.asarray(np.where(np.isnan(self.chance), -1.0, self.chance) >= level,
+                          dtype=np.bool_)
+
+
+def confidence_sweep(
+    chances: LowStockChances, stockout: BoolArray, first: int, last: int, window: int,
+    notice: int, levels: tuple[float, ...] = CONFIDENCE_LEVELS,
+) -> list[dict[str, float | int | None]]:
+    """Low-stock precision (of all scored alerts and of those raised with stock on hand)
+    and recall (see :func:`low_stock_recall`) at each ``alert_confidence`` of ``levels``."""
+    rows: list[dict[str, float | int | None]] = []
+    for level in levels:
+        alerted = chances.alerted(level) & chances.scored[:, None]
+        shelf = alerted & chances.in_stock
+        caught, total = low_stock_recall(stockout, chances.alerted(level), first, last,
+                                         window, notice)
+        rows.append({
+            "alert_confidence": level, "alerts": int(alerted.sum()),
+            "precision": precision(int((alerted & chances.confirmed).sum()), int(alerted.sum())),
+            "in_stock_alerts": int(shelf.sum()),
+            "in_stock_precision": precision(int((shelf & chances.confirmed).sum()),
+                                            int(shelf.sum())),
+            "recall": precision(caught, total),
+        })  # fmt: skip
+    return rows
+
+
+def calibration(chances: LowStockChances, bins: int = 10) -> list[dict[str, float | int]]:
+    """How often shelves with stock on hand emptied, by the chance they were given
+    (equal-width bins; empty bins left out)."""
+    judged = ~np.isnan(chances.chance) & chances.in_stock & chances.scored[:, None]
+    chance, happened = chances.chance[judged], chances.confirmed[judged]
+    which = np.minimum((chance * bins).astype(np.int64), bins - 1)
+    rows: list[dict[str, float | int]] = []
+    for k in np.unique(which):
+        inside = which == k
+        rows.append({"from": k / bins, "to": (k + 1) / bins, "cells": int(inside.sum()),
+                     "mean_chance": float(chance[inside].mean()),
+                     "emptied": float(happened[inside].mean())})
+    return rows
 
 
 @dataclass(frozen=True)
