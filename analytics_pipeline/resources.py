@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 from dagster_gcp import BigQueryResource
+from pydantic import PrivateAttr
 
 from analytics_pipeline.clock import resolve_as_of
 from analytics_pipeline.exports.resources import export_resources
@@ -98,12 +100,30 @@ class ServingResource(dg.ConfigurableResource["ServingResource"]):
 
 
 class ClockResource(dg.ConfigurableResource["ClockResource"]):
-    """The analysis time every asset computes ``as of``."""
+    """The analysis time every asset computes ``as of``.
+
+    Without a configured ``as_of`` it is the time the run started, the same for every
+    asset of the run: a run that crosses midnight (or just takes minutes) must not load
+    sales up to one moment and forecast or alert from another.
+    """
 
     as_of: str | None = None
     store_timezone: str = "UTC"
+    _run_started: datetime | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if self.as_of or context.run is None or context.instance is None:
+            return
+        record = context.instance.get_run_record_by_id(context.run.run_id)
+        if record is None:
+            return
+        started = record.start_time
+        self._run_started = (datetime.fromtimestamp(started, UTC) if started is not None
+                             else record.create_timestamp)
 
     def now(self) -> datetime:
+        if self._run_started is not None:
+            return self._run_started.astimezone(ZoneInfo(self.store_timezone))
         return resolve_as_of(self.as_of, self.store_timezone)
 
 

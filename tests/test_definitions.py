@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -16,6 +17,7 @@ import dagster as dg
 import pytest
 
 from analytics_pipeline.definitions import build_definitions, defs
+from analytics_pipeline.resources import ClockResource
 from analytics_pipeline.settings import Settings
 
 EXPECTED_ASSETS = {
@@ -122,3 +124,30 @@ def test_dagster_dev_serves_the_whole_graph(tmp_path: Path) -> None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=30)
     assert {"/".join(n["assetKey"]["path"]) for n in nodes} == EXPECTED_ASSETS
+
+
+def test_every_asset_of_a_run_sees_the_run_start_as_now() -> None:
+    seen: dict[str, object] = {}
+
+    @dg.asset
+    def first(clock: ClockResource) -> None:
+        seen["first"] = clock.now()
+        time.sleep(0.05)  # a later step must not see a later "now"
+
+    @dg.asset(deps=[first])
+    def second(clock: ClockResource) -> None:
+        seen["second"] = clock.now()
+
+    before = time.time()
+    result = dg.materialize([first, second],
+                            resources={"clock": ClockResource(store_timezone="Europe/Berlin")})
+    assert result.success
+    assert seen["first"] == seen["second"]
+    started = seen["first"]
+    assert isinstance(started, datetime.datetime) and started.tzinfo is not None
+    assert str(started.tzinfo) == "Europe/Berlin"
+    assert before - 1 <= started.timestamp() <= time.time()
+    # A configured as_of is kept as it is.
+    fixed = ClockResource(as_of="2026-03-31T23:00:00", store_timezone="UTC")
+    dg.materialize([first], resources={"clock": fixed})
+    assert seen["first"] == datetime.datetime(2026, 3, 31, 23, tzinfo=datetime.UTC)
