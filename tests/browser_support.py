@@ -59,8 +59,11 @@ class DashboardServer:
             self.process = None
 
 
-def usd(value: str | Decimal) -> str:
-    """What ``Intl.NumberFormat("en-US", {style: "currency", currency: "USD"})`` shows."""
+def usd(value: str | Decimal | None) -> str:
+    """What ``Intl.NumberFormat("en-US", {style: "currency", currency: "USD"})`` shows (the
+    page's dash for no figure, e.g. the average order value before today's first sale)."""
+    if value is None:
+        return "–"
     amount = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return f"{'-' if amount < 0 else ''}${abs(amount):,.2f}"
 
