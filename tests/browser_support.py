@@ -59,11 +59,14 @@ class DashboardServer:
             self.process = None
 
 
+NO_FIGURE = "\N{EN DASH}"  # what the page shows where there is no figure
+
+
 def usd(value: str | Decimal | None) -> str:
     """What ``Intl.NumberFormat("en-US", {style: "currency", currency: "USD"})`` shows (the
     page's dash for no figure, e.g. the average order value before today's first sale)."""
     if value is None:
-        return "–"
+        return NO_FIGURE
     amount = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
     return f"{'-' if amount < 0 else ''}${abs(amount):,.2f}"
 

@@ -29,6 +29,7 @@ from analytics_pipeline.generate import generate_store
 from tests.api_support import materialize
 from tests.browser_support import (
     ARTIFACTS,
+    NO_FIGURE,
     DashboardServer,
     chromium_path,
     count_text,
@@ -160,7 +161,7 @@ def test_desktop_panels_show_the_api_and_warehouse_figures(
     assert _text(page, "#kpi-orders") == count_text(today["orders"])
     assert _text(page, "#kpi-aov") == usd(today["average_order_value"])
     if today["gross_margin_pct"] is None:  # no sale yet today (just after midnight)
-        assert _text(page, "#kpi-margin") == "–"
+        assert _text(page, "#kpi-margin") == NO_FIGURE
     else:
         assert percent_value(_text(page, "#kpi-margin")) == pytest.approx(
             today["gross_margin_pct"], abs=0.051)
