@@ -59,7 +59,10 @@ class FakeBigQuery:
                   for name, (kind, value) in params.items()}
         parsed = sqlglot.parse_one(body["query"], read="bigquery")
         writes = not isinstance(parsed, exp.Query)
-        with duckdb.connect(str(self.snapshot), read_only=not writes) as conn:
+        # Every connection in this process opens the file the same way (read-write): DuckDB
+        # refuses a read-only and a read-write connection to one file at once, and the
+        # server answers queries on several threads while a test may write to the file.
+        with duckdb.connect(str(self.snapshot)) as conn:
             conn.execute("SET TimeZone = 'UTC'")
             cursor = conn.execute(self._to_duckdb(parsed), values)
             rows, description = cursor.fetchall(), cursor.description or []
