@@ -342,7 +342,7 @@ def test_confidence_sweep_and_calibration_by_hand() -> None:
     by_level = {row["alert_confidence"]: row for row in rows}
     assert by_level[0.5] == {"alert_confidence": 0.5, "alerts": 4, "precision": 0.5,
                              "in_stock_alerts": 3, "in_stock_precision": 1 / 3,
-                             "recall": 0.5}
+                             "caught": 1, "stockouts": 2, "recall": 0.5}
     assert by_level[0.6]["alerts"] == 3 and by_level[0.6]["in_stock_alerts"] == 2
     assert by_level[0.8]["in_stock_precision"] == 1.0 and by_level[0.8]["recall"] == 0.5
     table = score.calibration(chances, bins=10)

@@ -268,15 +268,13 @@ class _Tally:
         sweep = partial(score.confidence_sweep, self.low_chances, self.truth.stockout, first,
                         last, int(policy.low_stock_days), self.config.notice_days)
         (chosen,) = sweep((policy.alert_confidence,))
-        caught, total = score.low_stock_recall(
-            self.truth.stockout, self.low_chances.alerted(policy.alert_confidence), first,
-            last, int(policy.low_stock_days), self.config.notice_days)
         for rule, (alerts, scored, ok) in self.counts.items():
             report.rules[rule] = {"alerts": alerts, "scored": scored, "confirmed": ok,
                                   "precision": score.precision(ok, scored),
                                   "horizon_days": score.RULE_HORIZON_DAYS[rule]}
-        report.low_stock = {**report.rules["low_stock"], "stockouts": total, "caught": caught,
-                            "recall": chosen["recall"], "notice_days": self.config.notice_days,
+        report.low_stock = {**report.rules["low_stock"], "stockouts": chosen["stockouts"],
+                            "caught": chosen["caught"], "recall": chosen["recall"],
+                            "notice_days": self.config.notice_days,
                             "in_stock_alerts": chosen["in_stock_alerts"],
                             "in_stock_precision": chosen["in_stock_precision"],
                             "by_confidence": sweep(), "calibration":

@@ -277,7 +277,6 @@ def _four_week_cover(position: StockPosition) -> tuple[FloatArray, FloatArray]:
     return cover, position.forecast.mean[:days].sum(axis=0)
 
 
-
 def _late_note(position: StockPosition, i: int) -> str:
     late = float(position.orders.late[i])
     return (f"; {late:g} units on order are past due and not counted on until they arrive"

@@ -135,7 +135,8 @@ def confidence_sweep(
     notice: int, levels: tuple[float, ...] = CONFIDENCE_LEVELS,
 ) -> list[dict[str, float | int | None]]:
     """Low-stock precision (of all scored alerts and of those raised with stock on hand)
-    and recall (see :func:`low_stock_recall`) at each ``alert_confidence`` of ``levels``."""
+    and recall (``caught`` of ``stockouts``, see :func:`low_stock_recall`) at each
+    ``alert_confidence`` of ``levels``."""
     rows: list[dict[str, float | int | None]] = []
     for level in levels:
         alerted = chances.alerted(level) & chances.scored[:, None]
@@ -148,7 +149,7 @@ def confidence_sweep(
             "in_stock_alerts": int(shelf.sum()),
             "in_stock_precision": precision(int((shelf & chances.confirmed).sum()),
                                             int(shelf.sum())),
-            "recall": precision(caught, total),
+            "caught": caught, "stockouts": total, "recall": precision(caught, total),
         })  # fmt: skip
     return rows
 
