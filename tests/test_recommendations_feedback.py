@@ -6,8 +6,9 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,40 @@ def test_an_earlier_exposure_flushed_later_by_another_process_wins(store: Feedba
     store.add_exposures("exp", [Exposure("c1", "v1", ["p1"], "2026-03-04T10:00:00.000+00:00")])
     store.add_exposures("exp", [Exposure("c1", "v1", ["p1"], "2026-03-06T10:00:00.000+00:00")])
     assert [r.exposed_day for r in store.outcomes("exp")] == ["2026-03-04"]
+
+
+def test_a_flush_waits_for_one_already_writing(store: FeedbackStore) -> None:
+    # The readout flushes, then reads: a flush that finds the buffer taken by the
+    # background writer must not return before that write is stored.
+    writing, release = threading.Event(), threading.Event()
+    write = store.add_exposures
+
+    def slow_write(experiment: str, exposures: Sequence[Exposure]) -> None:
+        writing.set()
+        assert release.wait(5)
+        write(experiment, exposures)
+
+    store.add_exposures = slow_write  # type: ignore[method-assign]
+    exp = Experiment("exp", 0.5, store, flush_seconds=60)
+    exp.log_exposure("c1", "v1", ["p1"])
+    background = threading.Thread(target=exp.flush)
+    background.start()
+    assert writing.wait(5)
+    stored_when_done: list[int] = []
+
+    def flush_then_count() -> None:
+        exp.flush()
+        stored_when_done.append(sum(store.exposure_counts("exp").values()))
+
+    reader = threading.Thread(target=flush_then_count)
+    reader.start()
+    reader.join(0.2)
+    assert reader.is_alive()  # waiting for the write in flight
+    release.set()
+    background.join(5)
+    reader.join(5)
+    assert stored_when_done == [1]
+    exp.close()
 
 
 def test_the_background_writer_flushes_without_close(store: FeedbackStore) -> None:

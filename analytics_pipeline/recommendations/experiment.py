@@ -52,6 +52,10 @@ class Experiment:
         self._clock = clock
         self._buffer: list[Exposure] = []
         self._lock = threading.Lock()
+        # Held for a whole flush: a flush that finds the buffer already taken by one still
+        # writing waits for it, so every exposure logged before flush() returns is stored
+        # (the A/B readout flushes, then reads).
+        self._writing = threading.Lock()
         self._stop = threading.Event()
         self._flush_seconds = flush_seconds
         # Started by the first exposure, so apps built only for tests or the CLI own no
@@ -79,17 +83,18 @@ class Experiment:
                 self._thread.start()
 
     def flush(self) -> int:
-        """Write buffered exposures now; returns how many were written."""
-        with self._lock:
-            pending, self._buffer = self._buffer, []
-        if pending:
-            try:
-                self.store.add_exposures(self.name, pending)
-            except Exception:
-                with self._lock:
-                    self._buffer[:0] = pending  # kept for the next attempt, in order
-                raise
-        return len(pending)
+        """Write buffered exposures now; returns how many this call wrote."""
+        with self._writing:
+            with self._lock:
+                pending, self._buffer = self._buffer, []
+            if pending:
+                try:
+                    self.store.add_exposures(self.name, pending)
+                except Exception:
+                    with self._lock:
+                        self._buffer[:0] = pending  # kept for the next attempt, in order
+                    raise
+            return len(pending)
 
     def close(self) -> None:
         """Stop the background writer and write what is left."""
